@@ -1,0 +1,52 @@
+"""The Agent Adoption Portal: the human side of carrying AI agents from pilot into production."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from portal import config as portal_config
+from portal.core.db import configure_sqlite, db, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. `config` overrides what the environment says (tests use it)."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.from_mapping(portal_config.DEFAULTS)
+    app.config.from_mapping(portal_config.from_environment(Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"), compare_type=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    from portal.core import web
+
+    web.init_app(app)
+
+    from portal.accounts import views as accounts_views
+    from portal.agents import views as agents_views
+    from portal.home import views as home_views
+
+    app.register_blueprint(home_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(accounts_views.admin_bp)
+    app.register_blueprint(agents_views.bp)
+
+    from portal import navigation
+    from portal.cli import portal_cli
+
+    navigation.init_app(app)
+
+    app.cli.add_command(portal_cli)
+    return app

@@ -1,0 +1,1 @@
+"""People: users, roles, teams, sign-in sessions and set-password links."""

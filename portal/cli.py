@@ -1,0 +1,65 @@
+"""`flask --app wsgi portal ...`: administration commands for operators and scripts."""
+
+import os
+import sys
+
+import click
+import sqlalchemy as sa
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Role, User
+from portal.core.db import db
+
+
+@click.group("portal")
+def portal_cli() -> None:
+    """Agent Adoption Portal administration."""
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@portal_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help=f"A role ({', '.join(r.value for r in Role)}); repeat for several.",
+)
+@click.option("--team", default=None, help="Team name; created if it does not exist.")
+@click.option("--password", default=None, help="Password (else PORTAL_PASSWORD, else a prompt).")
+def create_user_command(email, name, roles, team, password) -> None:
+    """Create an account that can sign in straight away."""
+    try:
+        parsed_roles = accounts.parse_roles(roles)
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    password = password or os.environ.get("PORTAL_PASSWORD")
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        team_row = accounts.get_or_create_team(team) if team else None
+        user = accounts.create_user(email, name, parsed_roles, team=team_row, password=password)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    role_text = ", ".join(sorted(r.value for r in user.assigned_roles)) or "reporter"
+    click.echo(f"Created {user.email} ({role_text}).")
+
+
+@portal_cli.command("demo")
+def demo_command() -> None:
+    """Load demo data into an empty database (does nothing if anyone has an account)."""
+    from portal import demo
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("The database already has accounts; demo data not loaded.")
+        return
+    demo.load(progress=lambda message: click.echo(f"  {message}"))
+    db.session.commit()
+    click.echo("Demo data loaded. Sign in with any account in README.md (password: demo-password-1).")

@@ -1,0 +1,61 @@
+"""Configuration from environment variables (documented in the README)."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """PORTAL_SECRET_KEY, or a key generated once into the instance folder (mode 0600)."""
+    from_env = os.environ.get("PORTAL_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_environment(instance_path: Path) -> dict:
+    database_url = os.environ.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        "SMTP_HOST": os.environ.get("PORTAL_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("PORTAL_SMTP_PORT", "25")),
+        "SMTP_USERNAME": os.environ.get("PORTAL_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("PORTAL_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool("PORTAL_SMTP_STARTTLS"),
+        "SMTP_FROM": os.environ.get("PORTAL_SMTP_FROM", "Agent Adoption Portal <portal@localhost>"),
+        "SESSION_COOKIE_SECURE": _bool("PORTAL_SECURE_COOKIES"),
+        "UPLOAD_FOLDER": os.environ.get("PORTAL_UPLOAD_FOLDER", str(instance_path / "uploads")),
+    }
+
+
+DEFAULTS = {
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, so long forms never expire
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "SET_PASSWORD_LINK_HOURS": 72,
+    "ARGON2_PARAMS": {},
+}
