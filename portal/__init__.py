@@ -22,7 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(portal_config.from_environment(Path(app.instance_path)))
     if config:
         app.config.from_mapping(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), compare_type=True)

@@ -62,4 +62,6 @@ def demo_command() -> None:
         return
     demo.load(progress=lambda message: click.echo(f"  {message}"))
     db.session.commit()
-    click.echo("Demo data loaded. Sign in with any account in README.md (password: demo-password-1).")
+    click.echo(
+        "Demo data loaded. Sign in with any account in README.md (password: demo-password-1)."
+    )

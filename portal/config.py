@@ -29,7 +29,9 @@ def _secret_key(instance_path: Path) -> str:
 
 
 def from_environment(instance_path: Path) -> dict:
-    database_url = os.environ.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+    database_url = (
+        os.environ.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+    )
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
     elif database_url.startswith("postgresql://"):

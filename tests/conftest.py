@@ -83,7 +83,7 @@ def database_url(request, tmp_path_factory) -> str:
 
 
 def _empty_all_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -120,7 +120,9 @@ def make_user(app):
     """make_user("triage", email=..., team=...) -> a committed, active user with PASSWORD."""
     counter = iter(range(1, 100_000))
 
-    def make(*roles: str, email: str | None = None, name: str | None = None, team: str | None = None):
+    def make(
+        *roles: str, email: str | None = None, name: str | None = None, team: str | None = None
+    ):
         n = next(counter)
         with app.app_context():
             team_row = accounts.get_or_create_team(team) if team else None

@@ -3,6 +3,7 @@
 initdb refuses to run as root, so as root the server runs as the `postgres` system user.
 """
 
+import contextlib
 import glob
 import os
 import shutil
@@ -24,7 +25,9 @@ def find_pg_bin() -> Path:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
     if candidates:
         return Path(candidates[0]).parent
-    raise PostgresUnavailable("pg_ctl not found: install PostgreSQL (Debian: apt-get install postgresql)")
+    raise PostgresUnavailable(
+        "pg_ctl not found: install PostgreSQL (Debian: apt-get install postgresql)"
+    )
 
 
 def _free_port() -> int:
@@ -48,17 +51,39 @@ class PostgresServer:
             command = ["runuser", "-u", "postgres", "--", *command]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
-            raise PostgresUnavailable(f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise PostgresUnavailable(
+                f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
 
     def start(self) -> str:
         if self.run_as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
         self.started = True
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
@@ -69,7 +94,11 @@ class PostgresServer:
         while True:
             try:
                 with psycopg.connect(
-                    host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+                    host="127.0.0.1",
+                    port=self.port,
+                    user="postgres",
+                    dbname="postgres",
+                    autocommit=True,
                 ) as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 break
@@ -81,8 +110,6 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.started:
-            try:
+            with contextlib.suppress(PostgresUnavailable):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
-            except PostgresUnavailable:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)

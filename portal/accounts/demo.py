@@ -17,7 +17,12 @@ PEOPLE = [
     ("triage@example.com", "Tomas Triage", "AI Operations", [Role.TRIAGE]),
     ("owner@example.com", "Olivia Owner", "Customer Support", [Role.OWNER]),
     ("tech@example.com", "Theo Tech", "AI Operations", [Role.OWNER]),
-    ("governance@example.com", "Grace Governance", "Governance Council", [Role.OWNER, Role.MANAGER]),
+    (
+        "governance@example.com",
+        "Grace Governance",
+        "Governance Council",
+        [Role.OWNER, Role.MANAGER],
+    ),
     ("manager@example.com", "Maya Manager", "Customer Support", [Role.MANAGER]),
     ("reporter@example.com", "Rosa Reporter", "Customer Support", [Role.REPORTER]),
     ("trainee@example.com", "Tariq Trainee", "Claims Operations", [Role.TRAINEE]),
@@ -33,5 +38,7 @@ def load(password: str) -> dict[str, User]:
     teams = {name: services.create_team(name, text) for name, text in TEAMS}
     people = {}
     for email, name, team, roles in PEOPLE:
-        people[email] = services.create_user(email, name, set(roles), teams[team], password=password)
+        people[email] = services.create_user(
+            email, name, set(roles), teams[team], password=password
+        )
     return people

@@ -7,7 +7,9 @@ from portal.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
     submit = SubmitField("Sign in")
 
 

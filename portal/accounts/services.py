@@ -60,7 +60,9 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def find_team(name: str) -> Team | None:
-    return db.session.scalar(sa.select(Team).where(sa.func.lower(Team.name) == name.strip().lower()))
+    return db.session.scalar(
+        sa.select(Team).where(sa.func.lower(Team.name) == name.strip().lower())
+    )
 
 
 def get_or_create_team(name: str) -> Team:
@@ -193,7 +195,9 @@ def end_session(key: str | None) -> None:
 
 
 def end_all_sessions(user: User, except_key: str | None = None) -> None:
-    stmt = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    stmt = sa.update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
     if except_key:
         stmt = stmt.where(UserSession.key_digest != token_digest(except_key))
     db.session.execute(stmt.values(ended_at=utcnow()))

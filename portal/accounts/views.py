@@ -58,12 +58,17 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
         except services.AccountError as exc:
             getattr(form, exc.field or "new_password").errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Your password is changed. Other browsers you were signed in on are signed out.", "success")
+            flash(
+                "Your password is changed. Other browsers you were signed in on are signed out.",
+                "success",
+            )
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form), 400 if form.errors else 200
 
@@ -88,5 +93,3 @@ def set_password(token: str):
     return render_template("accounts/set_password.html", form=form, person=link.user), (
         400 if form.errors else 200
     )
-
-

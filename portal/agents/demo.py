@@ -17,7 +17,10 @@ AGENTS = [
         "version": "2.3.0",
         "lifecycle": Lifecycle.PRODUCTION,
         "owners": ("owner@example.com", "tech@example.com", "governance@example.com"),
-        "routing": {ReportCategory.UNSAFE: "governance@example.com", ReportCategory.USABILITY: "owner@example.com"},
+        "routing": {
+            ReportCategory.UNSAFE: "governance@example.com",
+            ReportCategory.USABILITY: "owner@example.com",
+        },
         "thresholds": ("92", "0.5", "0.35", "4.0"),
     },
     {

@@ -45,20 +45,20 @@ class Agent(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     version: Mapped[str] = mapped_column(sa.String(40))
     lifecycle: Mapped[Lifecycle] = mapped_column(enum_type(Lifecycle), default=Lifecycle.PILOT)
-    business_owner_id: Mapped[Optional[int]] = mapped_column(
+    business_owner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    technical_owner_id: Mapped[Optional[int]] = mapped_column(
+    technical_owner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    governance_owner_id: Mapped[Optional[int]] = mapped_column(
+    governance_owner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # Success thresholds, set before go-live (DESIGN.md, idea 3).
-    quality_min_pct: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(5, 2))
-    safety_max_per_1000: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(10, 3))
-    cost_max_per_unit: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 4))
-    satisfaction_min: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(3, 2))
+    quality_min_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    safety_max_per_1000: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 3))
+    cost_max_per_unit: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4))
+    satisfaction_min: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

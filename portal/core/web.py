@@ -49,14 +49,23 @@ def role_required(*roles: str):
 
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Please check what you sent and try again."),
+    400: (
+        "Bad request",
+        "The request could not be understood. Please check what you sent and try again.",
+    ),
     403: ("Not allowed", "Your account does not have access to this page."),
-    404: ("Page not found", "We could not find that page. It may have moved, or you may not have access."),
+    404: (
+        "Page not found",
+        "We could not find that page. It may have moved, or you may not have access.",
+    ),
     405: ("Not allowed", "That action is not available here."),
     409: ("Conflict", "Somebody changed this at the same time. Reload and try again."),
     413: ("Too large", "What you sent is larger than the portal accepts."),
     429: ("Too many requests", "Please wait a moment and try again."),
-    500: ("Something went wrong", "The portal hit an unexpected error. It has been logged; please try again."),
+    500: (
+        "Something went wrong",
+        "The portal hit an unexpected error. It has been logged; please try again.",
+    ),
 }
 
 
@@ -64,7 +73,9 @@ def error_response(status: int, message: str | None = None):
     title, text = ERROR_TEXT.get(status, ("Error", "The request could not be completed."))
     if wants_json():
         return jsonify({"error": message or text, "fields": {}}), status
-    return render_template("errors/error.html", status=status, title=title, text=message or text), status
+    return render_template(
+        "errors/error.html", status=status, title=title, text=message or text
+    ), status
 
 
 def _handle_http(exc: HTTPException):

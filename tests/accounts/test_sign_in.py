@@ -34,7 +34,9 @@ def test_next_is_followed_only_when_it_stays_on_site(client, make_user):
     assert ok.headers["Location"] == "/agents/"
     client.post("/logout")
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = client.post(f"/login?next={evil}", data={"email": user.email, "password": PASSWORD})
+        response = client.post(
+            f"/login?next={evil}", data={"email": user.email, "password": PASSWORD}
+        )
         assert response.headers["Location"] == "/", evil
         client.post("/logout")
 
@@ -58,14 +60,22 @@ def test_change_password_needs_the_current_one(client, login, make_user):
     login(user)
     response = client.post(
         "/account",
-        data={"current_password": "wrong-current-pass", "new_password": "a-brand-new-passphrase", "confirm": "a-brand-new-passphrase"},
+        data={
+            "current_password": "wrong-current-pass",
+            "new_password": "a-brand-new-passphrase",
+            "confirm": "a-brand-new-passphrase",
+        },
     )
     assert response.status_code == 400
     assert "Your current password is not right." in response.get_data(as_text=True)
 
     response = client.post(
         "/account",
-        data={"current_password": PASSWORD, "new_password": "a-brand-new-passphrase", "confirm": "a-brand-new-passphrase"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a-brand-new-passphrase",
+            "confirm": "a-brand-new-passphrase",
+        },
     )
     assert response.status_code == 302
     client.post("/logout")
@@ -80,7 +90,11 @@ def test_password_change_signs_out_other_browsers(app, make_user):
     sign_in(phone, user)
     laptop.post(
         "/account",
-        data={"current_password": PASSWORD, "new_password": "another-long-passphrase", "confirm": "another-long-passphrase"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another-long-passphrase",
+            "confirm": "another-long-passphrase",
+        },
     )
     assert laptop.get("/").status_code == 200
     assert phone.get("/").status_code == 302
@@ -88,6 +102,8 @@ def test_password_change_signs_out_other_browsers(app, make_user):
 
 def test_short_new_password_is_refused_beside_the_field(client, login, make_user):
     login(make_user())
-    response = client.post("/account", data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"})
+    response = client.post(
+        "/account", data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"}
+    )
     assert response.status_code == 400
     assert "Field must be between 12 and 256 characters long." in response.get_data(as_text=True)

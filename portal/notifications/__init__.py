@@ -1,0 +1,1 @@
+"""In-app notifications and the emails that go with them."""
