@@ -65,3 +65,19 @@ def demo_command() -> None:
     click.echo(
         "Demo data loaded. Sign in with any account in README.md (password: demo-password-1)."
     )
+
+
+@portal_cli.command("sweep")
+def sweep_command() -> None:
+    """Run the periodic work once (cron it every few minutes; safe to run twice at once)."""
+    from portal.core.sweep import run_sweep
+    from portal.core.timeutil import utcnow
+
+    results = run_sweep(utcnow())
+    if results is None:
+        click.echo("Another sweep is running; nothing done.")
+        return
+    for name, count in results.items():
+        click.echo(f"{name}: {'failed (see log)' if count < 0 else count}")
+    if any(count < 0 for count in results.values()):
+        sys.exit(1)
