@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 PORT    ?= 5000
 HOST    ?= 127.0.0.1
 WORKERS ?= 4
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 3
 
 .PHONY: setup system-deps run serve test lint format migrate demo bench clean
 

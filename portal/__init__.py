@@ -10,10 +10,14 @@ from portal.core.db import configure_sqlite, db, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application. `config` overrides what the environment says (tests use it)."""
+    """Build the application. `config` overrides what the environment says (tests use it).
+
+    `config["INSTANCE_PATH"]` (absolute) moves the instance folder, where the secret key is kept.
+    """
     root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
+        instance_path=(config or {}).get("INSTANCE_PATH"),
         instance_relative_config=True,
         template_folder=str(root / "templates"),
         static_folder=str(root / "static"),
@@ -44,6 +48,33 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.admin_bp)
     app.register_blueprint(agents_views.bp)
+
+    from portal.feedback import views as feedback_views
+
+    app.register_blueprint(feedback_views.bp)
+
+    from portal.api import views as api_views
+    from portal.notifications import views as notifications_views
+
+    app.register_blueprint(notifications_views.bp)
+    # Modules that add routes to the API blueprint: imported before it is registered.
+    from portal.api import metrics as _api_metrics  # noqa: F401
+
+    app.register_blueprint(api_views.bp)
+
+    from portal.training import views as training_views
+
+    app.register_blueprint(training_views.bp)
+
+    from portal.surveys import views as surveys_views
+
+    app.register_blueprint(surveys_views.bp)
+
+    from portal.dashboards import views as dashboards_views
+    from portal.governance import views as governance_views
+
+    app.register_blueprint(dashboards_views.bp)
+    app.register_blueprint(governance_views.bp)
 
     from portal import navigation
     from portal.cli import portal_cli

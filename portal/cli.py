@@ -52,6 +52,33 @@ def create_user_command(email, name, roles, team, password) -> None:
     click.echo(f"Created {user.email} ({role_text}).")
 
 
+@portal_cli.command("create-token")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use the token, e.g. 'deployment pipeline'.")
+def create_token_command(email, name) -> None:
+    """Create an API token for EMAIL and print it once (only its digest is stored).
+
+    The token alone goes to stdout, so scripts can capture it; the notice goes to stderr.
+    """
+    from portal.accounts import tokens
+
+    user = accounts.get_user_by_email(email)
+    if user is None:
+        fail(f"No account has the email {email}.")
+    try:
+        issued = tokens.issue_token(user, name)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(
+        f"Created the API token '{issued.row.name}' for {user.email}. "
+        "Copy it now: it is not shown again.",
+        err=True,
+    )
+    click.echo(issued.token)
+
+
 @portal_cli.command("demo")
 def demo_command() -> None:
     """Load demo data into an empty database (does nothing if anyone has an account)."""

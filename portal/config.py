@@ -1,7 +1,9 @@
 """Configuration from environment variables (documented in the README)."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -18,14 +20,26 @@ def _secret_key(instance_path: Path) -> str:
     if from_env:
         return from_env
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not key_file.exists():
+        _write_new_key(key_file)
+    return key_file.read_text().strip()
+
+
+def _write_new_key(key_file: Path) -> None:
+    """Write the whole key under a temporary name, then link it into place.
+
+    Server workers starting together all end up with the first key linked, and nobody reads a
+    half-written file (which would give each worker a different key and break every session).
+    """
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):  # another worker won; everybody uses its key
+            os.link(temporary, key_file)
+    finally:
+        os.unlink(temporary)
 
 
 def from_environment(instance_path: Path) -> dict:
@@ -49,6 +63,7 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_FROM": os.environ.get("PORTAL_SMTP_FROM", "Agent Adoption Portal <portal@localhost>"),
         "SESSION_COOKIE_SECURE": _bool("PORTAL_SECURE_COOKIES"),
         "UPLOAD_FOLDER": os.environ.get("PORTAL_UPLOAD_FOLDER", str(instance_path / "uploads")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
     }
 
 

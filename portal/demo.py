@@ -4,6 +4,11 @@ from collections.abc import Callable
 
 from portal.accounts import demo as accounts_demo
 from portal.agents import demo as agents_demo
+from portal.api import demo as api_demo
+from portal.feedback import demo as feedback_demo
+from portal.governance import demo as governance_demo
+from portal.surveys import demo as surveys_demo
+from portal.training import demo as training_demo
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - documented demo credential, demo data only
 
@@ -13,3 +18,14 @@ def load(progress: Callable[[str], None] = print) -> None:
     people = accounts_demo.load(DEMO_PASSWORD)
     progress("agents")
     agents_demo.load(people)
+    progress("reports (six months of the feedback loop)")
+    feedback_demo.load(people)
+    progress("training")
+    training_demo.load(people)
+    progress("surveys")
+    surveys_demo.load(people)
+    progress("API tokens")
+    api_demo.load(people)
+    # Last: the quarterly reviews freeze what the other demos produced.
+    progress("run figures and quarterly reviews")
+    governance_demo.load(people)

@@ -26,6 +26,7 @@ NAV = (
     NavEntry("Assigned to me", "feedback.assigned", "person-check", ("owner", "triage")),
     NavEntry("Agents", "agents.directory", "robot"),
     NavEntry("My training", "training.my_training", "mortarboard"),
+    NavEntry("Surveys", "surveys.my_surveys", "clipboard-check"),
     NavEntry("Dashboards", "dashboards.overview", "graph-up", ("manager", "owner", "admin")),
     NavEntry("People", "admin.users", "people", ("admin",)),
     NavEntry("Teams", "admin.teams", "diagram-3", ("admin",)),

@@ -22,6 +22,7 @@ from portal.accounts.models import Role, User
 from portal.agents.models import Agent, Lifecycle
 from portal.core.db import db
 from tests.pg import PostgresServer, PostgresUnavailable
+from tests.smtp import SmtpServer
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct-horse-battery"
@@ -195,3 +196,29 @@ def csrf_token_from(html: str) -> str:
 def scratch_dir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="portal-tests-") as tmp:
         yield Path(tmp)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1: `smtp_server.messages` (EmailMessage list), `.port`."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(app, smtp_server) -> Flask:
+    """`app` sending its email to `smtp_server` (the `client` fixture uses this same app)."""
+    app.config.update(smtp_server.config())
+    return app
+
+
+# The browser fixtures are defined once, here, so that every package's browser tests share one
+# Playwright instance per process (a second sync Playwright in the same process fails).
+from tests.browser_support import (  # noqa: E402, F401
+    browser,
+    live_server,
+    open_page,
+    page,
+    seeded_database,
+)

@@ -1,12 +1,13 @@
 """Signing in and out, one's own account, and set-password links."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import services
+from portal.accounts import services, tokens
 from portal.accounts.admin_views import admin_bp
-from portal.accounts.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from portal.accounts.forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm
 from portal.core.db import db
+from portal.core.limits import limiter, submitted_email
 from portal.core.security import is_safe_next
 from portal.core.web import login_manager
 
@@ -27,6 +28,8 @@ def _sign_in(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"], key_func=submitted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -70,10 +73,56 @@ def account():
                 "success",
             )
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form), 400 if form.errors else 200
+    return _account_page(form, status=400 if form.errors else 200)
+
+
+def _account_page(
+    form: ChangePasswordForm,
+    token_form: ApiTokenForm | None = None,
+    new_token: str | None = None,
+    status: int = 200,
+):
+    page = render_template(
+        "accounts/account.html",
+        form=form,
+        token_form=token_form or ApiTokenForm(formdata=None),
+        api_tokens=tokens.active_tokens(current_user),
+        new_token=new_token,
+    )
+    # A page showing a new token must not be kept by any cache.
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    token_form = ApiTokenForm()
+    if token_form.validate_on_submit():
+        try:
+            issued = tokens.issue_token(current_user, token_form.token_name.data)
+        except services.AccountError as exc:
+            token_form.token_name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            # Shown in this response only: never flashed (the session cookie is not secret storage).
+            return _account_page(ChangePasswordForm(formdata=None), new_token=issued.token)
+    return _account_page(ChangePasswordForm(formdata=None), token_form, status=400)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    token = tokens.find_own_token(current_user, token_id)
+    if token is None:
+        abort(404)
+    tokens.revoke_token(token)
+    db.session.commit()
+    flash(f"The token '{token.name}' is revoked: nothing can use it any more.", "success")
+    return redirect(url_for("accounts.account") + "#api-tokens")
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
 def set_password(token: str):
     link = services.find_usable_link(token)
     if link is None:

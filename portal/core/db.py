@@ -72,7 +72,12 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
 
 
 def configure_sqlite(engine: sa.Engine) -> None:
-    """WAL for concurrent readers, a busy timeout instead of instant 'database is locked', FKs on."""
+    """WAL for concurrent readers, a busy timeout instead of instant 'database is locked', FKs on.
+
+    The driver's own transaction handling stays on purpose: it begins a transaction at the first write,
+    so reads never hold a snapshot that would make a later write fail at once with "database is locked"
+    instead of waiting for the busy timeout. The price: on SQLite a released savepoint commits.
+    """
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -38,7 +38,11 @@ def role_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.has_any_role(*roles):
-                log.info("permission refused: user=%s path=%s", current_user.id, request.path)
+                # The endpoint, not the path: a path names the object (a report), and with the user id
+                # that could tie a confidential reporter to their report.
+                log.info(
+                    "permission refused: user=%s endpoint=%s", current_user.id, request.endpoint
+                )
                 return error_response(403)
             return view(*args, **kwargs)
 
@@ -69,17 +73,44 @@ ERROR_TEXT = {
 }
 
 
+# Used when the error page itself cannot be drawn: the layout asks the database who is signed in,
+# and the database may be the very thing that failed.
+BARE_ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }} · Agent Adoption Portal</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='vendor/bootstrap/bootstrap.min.css') }}">
+</head><body class="bg-body-tertiary"><main class="container text-center py-5">
+<h1 class="h3">{{ title }}</h1><p class="lead text-body-secondary">{{ text }}</p>
+<p><a class="btn btn-primary" href="/">Go to the home page</a></p>
+</main></body></html>"""
+
+
 def error_response(status: int, message: str | None = None):
     title, text = ERROR_TEXT.get(status, ("Error", "The request could not be completed."))
     if wants_json():
         return jsonify({"error": message or text, "fields": {}}), status
-    return render_template(
-        "errors/error.html", status=status, title=title, text=message or text
-    ), status
+    try:
+        page = render_template(
+            "errors/error.html", status=status, title=title, text=message or text
+        )
+    except Exception:
+        db.session.rollback()
+        log.exception("error page for %s failed; answering with the bare page", status)
+        # Straight from the environment: context processors (who is signed in) are skipped.
+        template = current_app.jinja_env.from_string(BARE_ERROR_PAGE)
+        page = template.render(title=title, text=message or text)
+    return page, status
 
 
 def _handle_http(exc: HTTPException):
-    return error_response(exc.code or 500, None)
+    body, status = error_response(exc.code or 500, None)
+    # Keep headers the protocol needs (Allow on 405, Retry-After on 429, WWW-Authenticate on 401).
+    keep = {"allow", "retry-after", "www-authenticate"}
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() in keep]
+    if exc.response is not None:
+        headers += [(k, v) for k, v in exc.response.headers.items() if k.lower() in keep]
+    return body, status, headers
 
 
 def _handle_csrf(exc: CSRFError):
@@ -129,8 +160,13 @@ def readyz():
 
 
 def init_app(app: Flask) -> None:
+    from portal.core import headers
+    from portal.core.limits import limiter
+
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(health_bp)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(CSRFError, _handle_csrf)

@@ -46,6 +46,18 @@ def recent(user: User, limit: int = 50) -> list[Notification]:
     )
 
 
+def notifications_for(user: User, unread_only: bool = False) -> sa.Select:
+    """The person's notifications, newest first, as a query the page and the API paginate."""
+    stmt = (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt
+
+
 def mark_all_read(user: User) -> None:
     db.session.execute(
         sa.update(Notification)

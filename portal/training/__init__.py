@@ -1,0 +1,1 @@
+"""Agent-specific training: modules and their versions, knowledge checks, assignments, certificates."""

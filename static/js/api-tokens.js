@@ -1,0 +1,39 @@
+// API tokens on the account page: copy a new token, and confirm before revoking one.
+(function () {
+  "use strict";
+
+  function say(targetId, text) {
+    var status = document.querySelector('[data-copy-status="' + targetId + '"]');
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var targetId = button.getAttribute("data-copy-target");
+      var input = document.getElementById(targetId);
+      if (!input) {
+        return;
+      }
+      input.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(
+          function () { say(targetId, "Copied to the clipboard."); },
+          function () { say(targetId, "Could not copy: select the token and copy it by hand."); }
+        );
+      } else {
+        // Plain-HTTP deployments have no clipboard API; the selected text can be copied by hand.
+        say(targetId, "Selected: press Ctrl+C (or Cmd+C) to copy.");
+      }
+    });
+  });
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
+})();
