@@ -62,6 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(api_views.bp)
 
+    from portal.api import docs as api_docs
+
+    app.register_blueprint(api_docs.bp)
+
     from portal.training import views as training_views
 
     app.register_blueprint(training_views.bp)
@@ -75,6 +79,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(dashboards_views.bp)
     app.register_blueprint(governance_views.bp)
+
+    # Webhooks connect their outbox receivers to the domain services' signals on import.
+    from portal.maintenance import views as maintenance_views
+    from portal.webhooks import views as webhooks_views
+
+    app.register_blueprint(webhooks_views.bp)
+    app.register_blueprint(maintenance_views.bp)
 
     from portal import navigation
     from portal.cli import portal_cli

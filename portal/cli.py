@@ -108,3 +108,10 @@ def sweep_command() -> None:
         click.echo(f"{name}: {'failed (see log)' if count < 0 else count}")
     if any(count < 0 for count in results.values()):
         sys.exit(1)
+
+
+# Commands defined by feature packages, grouped under `portal`.
+from portal.maintenance.cli import backup_command, restore_command  # noqa: E402
+
+portal_cli.add_command(backup_command)
+portal_cli.add_command(restore_command)

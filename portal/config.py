@@ -42,6 +42,16 @@ def _write_new_key(key_file: Path) -> None:
         os.unlink(temporary)
 
 
+def _engine_options(database_url: str) -> dict:
+    """Connections per process: PORTAL_DB_POOL_SIZE kept open, PORTAL_DB_MAX_OVERFLOW more at peaks
+    (size it so workers x (size + overflow) stays under the server's max_connections)."""
+    options: dict = {"pool_pre_ping": True}
+    if not database_url.startswith("sqlite"):
+        options["pool_size"] = int(os.environ.get("PORTAL_DB_POOL_SIZE", "5"))
+        options["max_overflow"] = int(os.environ.get("PORTAL_DB_MAX_OVERFLOW", "5"))
+    return options
+
+
 def from_environment(instance_path: Path) -> dict:
     database_url = (
         os.environ.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
@@ -53,7 +63,7 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         "SMTP_HOST": os.environ.get("PORTAL_SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("PORTAL_SMTP_PORT", "25")),

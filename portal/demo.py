@@ -9,6 +9,7 @@ from portal.feedback import demo as feedback_demo
 from portal.governance import demo as governance_demo
 from portal.surveys import demo as surveys_demo
 from portal.training import demo as training_demo
+from portal.webhooks import demo as webhooks_demo
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - documented demo credential, demo data only
 
@@ -16,6 +17,9 @@ DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - documented demo credential, de
 def load(progress: Callable[[str], None] = print) -> None:
     progress("teams and people")
     people = accounts_demo.load(DEMO_PASSWORD)
+    # Before training: the demo teams' other members get their team's assignments too.
+    progress("survey respondents (team members without an account to sign in with)")
+    surveys_demo.add_respondents()
     progress("agents")
     agents_demo.load(people)
     progress("reports (six months of the feedback loop)")
@@ -29,3 +33,6 @@ def load(progress: Callable[[str], None] = print) -> None:
     # Last: the quarterly reviews freeze what the other demos produced.
     progress("run figures and quarterly reviews")
     governance_demo.load(people)
+    # After the reports: the demo endpoints should not collect an event for every demo report.
+    progress("webhook endpoints")
+    webhooks_demo.load(people)

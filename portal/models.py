@@ -12,6 +12,7 @@ from portal.accounts.models import (
 from portal.agents.models import Agent, RoutingRule
 from portal.feedback.models import Report, ReportAttachment, ReportEvent, ReportSubscription
 from portal.governance.models import AgentPeriodFigures, GovernanceReview
+from portal.maintenance.models import Anonymisation
 from portal.notifications.models import Notification
 from portal.surveys.models import (
     SurveyAnswer,
@@ -38,11 +39,18 @@ from portal.training.models import (
     TrainingModule,
     TrainingProgress,
 )
+from portal.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "Agent",
     "AgentPeriodFigures",
     "AgentVersionChange",
+    "Anonymisation",
     "ApiToken",
     "Assignment",
     "AssignmentReminder",
@@ -77,4 +85,8 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

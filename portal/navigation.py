@@ -30,6 +30,7 @@ NAV = (
     NavEntry("Dashboards", "dashboards.overview", "graph-up", ("manager", "owner", "admin")),
     NavEntry("People", "admin.users", "people", ("admin",)),
     NavEntry("Teams", "admin.teams", "diagram-3", ("admin",)),
+    NavEntry("Webhooks", "webhooks.index", "broadcast", ("admin",)),
 )
 
 

@@ -155,7 +155,7 @@ def open_page(browser, live_server) -> Iterator[Callable]:
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)
         page.on("pageerror", lambda error: script_problems.append(f"uncaught: {error}"))
         page.on("console", note_console)
         return page

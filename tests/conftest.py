@@ -222,3 +222,19 @@ from tests.browser_support import (  # noqa: E402, F401
     page,
     seeded_database,
 )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say plainly how many tests ran on PostgreSQL and in Chromium, so a skip cannot hide."""
+    counts = {"PostgreSQL": [0, 0, 0], "Chromium (browser)": [0, 0, 0]}
+    for outcome, index in (("passed", 0), ("failed", 1), ("skipped", 2)):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome != "skipped":
+                continue
+            if "[postgresql" in report.nodeid or "-postgresql" in report.nodeid:
+                counts["PostgreSQL"][index] += 1
+            if "browser" in report.keywords:
+                counts["Chromium (browser)"][index] += 1
+    terminalreporter.section("databases and browser")
+    for name, (passed, failed, skipped) in counts.items():
+        terminalreporter.write_line(f"{name}: {passed} passed, {failed} failed, {skipped} skipped")

@@ -49,6 +49,19 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(
+        "New email address",
+        validators=[DataRequired(message="Give your new email address."), Length(max=254)],
+        description="You will sign in with this address from now on.",
+    )
+    email_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(message="Enter your current password to confirm it is you.")],
+    )
+    submit_email = SubmitField("Change email")
+
+
 class ApiTokenForm(FlaskForm):
     token_name = StringField(
         "Token name",

@@ -15,13 +15,13 @@ from portal.accounts.models import Role, SetPasswordLink, Team, User, UserRole, 
 from portal.core.db import db
 from portal.core.mail import send_mail
 from portal.core.security import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
+    account_digest,
     hash_password,
     new_token,
     token_digest,
     verify_password,
 )
+from portal.core.security import password_problem as _password_problem
 from portal.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,11 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
-    return None
+def password_problem(password: str, user: User | None = None, *context: str) -> str | None:
+    """Why `password` may not be chosen (by `user`, or by the person with this email and name)."""
+    if user is not None:
+        context = (user.email, user.name, *context)
+    return _password_problem(password, context)
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -149,7 +148,7 @@ def create_user(
         raise AccountError(problem, "name")
     if get_user_by_email(email) is not None:
         raise AccountError(f"An account with the email {email} already exists.", "email")
-    if password is not None and (problem := password_problem(password)):
+    if password is not None and (problem := password_problem(password, None, email, name)):
         raise AccountError(problem, "password")
     user = User(email=email, name=name.strip(), team=team, is_active_account=True)
     if password is not None:
@@ -184,14 +183,25 @@ def update_user(user: User, email: str, name: str, roles: set[Role], team: Team 
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The account for these credentials, or None. Unknown email and wrong password look the same."""
+def authenticate(email: str, password: str, address: str | None = None) -> User | None:
+    """The account for these credentials, or None. Unknown email and wrong password look the same
+    (the same message, and a password hash computed either way).
+
+    Every attempt is logged with a digest of the email typed, never the email itself (people type
+    their password into the email field) and never the password.
+    """
     user = get_user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active_account:
-        log.info("sign-in refused")
+        reason = "unknown account" if user is None else "deactivated" if ok else "wrong password"
+        log.info(
+            "sign-in refused: account=%s reason=%s address=%s",
+            account_digest(email),
+            reason,
+            address,
+        )
         return None
-    log.info("sign-in ok: user=%s", user.id)
+    log.info("sign-in ok: user=%s address=%s", user.id, address)
     return user
 
 
@@ -251,10 +261,43 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise AccountError("Your current password is not right.", "current_password")
     set_password(user, new_password)
     end_all_sessions(user, except_key=user.session_key)
+    log.info("password changed: user=%s", user.id)
+
+
+def change_email(user: User, current_password: str, new_email: str) -> str:
+    """Change one's own email after re-entering the password; returns the old address.
+
+    Every other signed-in browser of theirs is signed out, as after a password change.
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError("Your current password is not right.", "current_password")
+    new_email = normalise_email(new_email)
+    if problem := email_problem(new_email):
+        raise AccountError(problem, "new_email")
+    if new_email == user.email:
+        raise AccountError("This is already your email address.", "new_email")
+    if get_user_by_email(new_email) is not None:
+        raise AccountError("Another account uses this email address.", "new_email")
+    old_email = user.email
+    user.email = new_email
+    end_all_sessions(user, except_key=user.session_key)
+    db.session.flush()
+    log.info("email changed: user=%s", user.id)
+    return old_email
+
+
+def email_change_notice(user: User, old_email: str) -> bool:
+    """Tell the old address that the sign-in email changed, so a hijack does not go unnoticed."""
+    body = (
+        f"Hello {user.name},\n\nThe email address you sign in to the Agent Adoption Portal with "
+        f"was changed from {old_email} to {user.email}.\n\nIf you did not do this, tell your "
+        "portal administrator at once."
+    )
+    return send_mail(old_email, "Your Agent Adoption Portal email address changed", body)
 
 
 def set_password(user: User, new_password: str) -> None:
-    if problem := password_problem(new_password):
+    if problem := password_problem(new_password, user):
         raise AccountError(problem, "new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
@@ -349,7 +392,7 @@ def find_usable_link(token: str) -> SetPasswordLink | None:
 
 def use_set_password_link(link: SetPasswordLink, new_password: str) -> User:
     """Set the password through a link, once: of two submissions at the same moment only one wins."""
-    if problem := password_problem(new_password):
+    if problem := password_problem(new_password, link.user):
         raise AccountError(problem, "new_password")
     now = utcnow()
     claimed = db.session.execute(

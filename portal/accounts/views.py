@@ -5,9 +5,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import services, tokens
 from portal.accounts.admin_views import admin_bp
-from portal.accounts.forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm
+from portal.accounts.forms import (
+    ApiTokenForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from portal.core.db import db
-from portal.core.limits import limiter, submitted_email
+from portal.core.limits import limiter, set_password_link_key, submitted_email
 from portal.core.security import is_safe_next
 from portal.core.web import login_manager
 
@@ -35,7 +41,7 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is None:
             form.password.errors.append("That email and password do not match an active account.")
         else:
@@ -76,15 +82,42 @@ def account():
     return _account_page(form, status=400 if form.errors else 200)
 
 
+@bp.post("/account/email")
+@login_required
+@limiter.limit("10 per minute", key_func=lambda: f"email-change:{current_user.get_id()}")
+def change_email():
+    email_form = ChangeEmailForm()
+    if email_form.validate_on_submit():
+        try:
+            old_email = services.change_email(
+                current_user, email_form.email_password.data, email_form.new_email.data
+            )
+        except services.AccountError as exc:
+            field = {"current_password": "email_password"}.get(exc.field or "", "new_email")
+            getattr(email_form, field).errors.append(str(exc))
+        else:
+            db.session.commit()
+            services.email_change_notice(current_user, old_email)
+            flash(
+                f"You now sign in with {current_user.email}. "
+                "Other browsers you were signed in on are signed out.",
+                "success",
+            )
+            return redirect(url_for("accounts.account"))
+    return _account_page(ChangePasswordForm(formdata=None), email_form=email_form, status=400)
+
+
 def _account_page(
     form: ChangePasswordForm,
     token_form: ApiTokenForm | None = None,
     new_token: str | None = None,
     status: int = 200,
+    email_form: ChangeEmailForm | None = None,
 ):
     page = render_template(
         "accounts/account.html",
         form=form,
+        email_form=email_form or ChangeEmailForm(formdata=None),
         token_form=token_form or ApiTokenForm(formdata=None),
         api_tokens=tokens.active_tokens(current_user),
         new_token=new_token,
@@ -123,6 +156,8 @@ def revoke_token(token_id: int):
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("60 per minute")  # guessing links from one address
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=set_password_link_key)
 def set_password(token: str):
     link = services.find_usable_link(token)
     if link is None:

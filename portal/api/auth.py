@@ -7,11 +7,12 @@ another site cannot make a signed-in browser write through the API, and CSRF tok
 import logging
 from functools import wraps
 
-from flask import g, request
+from flask import Blueprint, g, request
 
 from portal.accounts import tokens
 from portal.accounts.models import User
 from portal.api.errors import ApiError
+from portal.core.limits import api_rate_limit, api_token_key, limiter
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,15 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def limit_requests_per_token(bp: Blueprint) -> None:
+    """Rate-limit every route of `bp` per bearer token (its digest), or per address without one.
+
+    The limit is checked before the token is looked up, so guessing tokens is limited too; the
+    refusal is a JSON 429 with Retry-After (portal/api/errors.py).
+    """
+    limiter.limit(api_rate_limit, key_func=api_token_key)(bp)
 
 
 def authenticate_request() -> None:

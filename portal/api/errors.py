@@ -17,6 +17,7 @@ API_ERROR_TEXT = {
     404: "Not found, or you do not have access to it.",
     405: "This method is not available on this URL.",
     413: "The request body is too large.",
+    429: "Too many requests with this token. Wait a moment (see Retry-After) and try again.",
     422: "Some fields are not valid.",
 }
 
@@ -102,4 +103,13 @@ def register_error_handlers(bp: Blueprint) -> None:
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         db.session.rollback()
-        return error_json(exc.code or 500)
+        response = error_json(exc.code or 500)
+        # Keep what the protocol needs: Allow on 405, Retry-After on 429 (rate limits).
+        sources = [exc.get_headers()]
+        if exc.response is not None:
+            sources.append(list(exc.response.headers.items()))
+        for headers in sources:
+            for name, value in headers:
+                if name.lower() in ("allow", "retry-after"):
+                    response.headers[name] = value
+        return response

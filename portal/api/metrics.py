@@ -65,7 +65,7 @@ def _governance_error(exc: governance.GovernanceError):
 
 
 @bp.post("/agents/<slug>/metrics")
-@operation(body=PeriodFigures, status=201, errors=(409,))
+@operation(body=PeriodFigures, status=201, also_ok=(200,), errors=(409,))
 @api_role_required("owner", "admin")
 def post_agent_metrics(slug: str):
     """Record an agent's run figures for one period (runs, quality %, cost per unit).
@@ -110,7 +110,7 @@ def _scoped_agent(slug: str | None) -> Agent | None:
 
 
 @bp.get("/metrics")
-@operation(query=MetricsQuery)
+@operation(query=MetricsQuery, errors=(404,))
 @api_role_required("manager", "owner", "admin")
 def get_metrics():
     """The dashboards' numbers for an agent and/or team over a period (default: the last 6 months).

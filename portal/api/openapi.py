@@ -28,6 +28,7 @@ ERROR_TEXT = {
     409: "The object's state does not allow this, or it changed since you read it",
     413: "Body too large",
     422: "Fields failed validation (see `fields`)",
+    429: "Too many requests with this token (or from this address): wait for Retry-After seconds",
 }
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -39,6 +40,7 @@ class Operation:
     status: int = 200
     public: bool = False
     errors: tuple[int, ...] = ()
+    also_ok: tuple[int, ...] = ()
 
 
 def operation(
@@ -48,15 +50,17 @@ def operation(
     status: int = 200,
     public: bool = False,
     errors: tuple[int, ...] = (),
+    also_ok: tuple[int, ...] = (),
 ):
     """Describe a route for the OpenAPI document (the schemas must be the ones the route reads).
 
     `errors`: statuses beyond those the shape implies (400/413/422 with a body, 401 unless public,
     403 with roles, 404 with URL arguments), e.g. 409 where the object's state can refuse.
+    `also_ok`: other success statuses, e.g. 200 where a retry or a replacement answers.
     """
 
     def mark(view):
-        view.api_operation = Operation(body, query, status, public, errors)
+        view.api_operation = Operation(body, query, status, public, errors, also_ok)
         return view
 
     return mark
@@ -69,8 +73,10 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict]:
-    schema = model.model_json_schema()
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    # Enums the parameters name (ReportStatus...) go with the other schemas: no dangling $ref.
+    components.update(schema.pop("$defs", {}))
     return [
         {"name": name, "in": "query", "required": False, "schema": prop}
         for name, prop in schema.get("properties", {}).items()
@@ -98,7 +104,7 @@ def build_document(app: Flask, blueprint: str = "api") -> dict:
             for converter, name in _PATH_ARGUMENT.findall(rule.rule)
         ]
         if described.query:
-            parameters += _query_parameters(described.query)
+            parameters += _query_parameters(described.query, components)
         doc = (view.__doc__ or "").strip()
         roles = getattr(view, "required_roles", ())
         summary, _, description = doc.partition("\n")
@@ -112,17 +118,26 @@ def build_document(app: Flask, blueprint: str = "api") -> dict:
             errors.append(403)
         if rule.arguments:
             errors.append(404)
+        errors.append(429)  # every API route is rate-limited per token (portal/api/auth.py)
         responses: dict[str, Any] = {
-            str(described.status): {
-                "description": "OK",
+            str(ok): {
+                "description": "Created" if ok == 201 else "OK",
                 "content": {"application/json": {"schema": {"type": "object"}}},
             }
+            for ok in sorted({described.status, *described.also_ok})
         }
         for status in sorted(set(errors)):
             responses[str(status)] = {
                 "description": ERROR_TEXT[status],
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
+            if status == 429:
+                responses[str(status)]["headers"] = {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer"},
+                    }
+                }
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             entry: dict[str, Any] = {
                 "operationId": rule.endpoint.removeprefix(f"{blueprint}."),

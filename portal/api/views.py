@@ -13,7 +13,12 @@ from sqlalchemy.orm import selectinload
 from portal.accounts import services as account_services
 from portal.agents import services as agent_services
 from portal.agents.models import Agent
-from portal.api.auth import api_role_required, api_user, authenticate_request
+from portal.api.auth import (
+    api_role_required,
+    api_user,
+    authenticate_request,
+    limit_requests_per_token,
+)
 from portal.api.errors import ApiError, error_json, register_error_handlers
 from portal.api.openapi import build_document, operation
 from portal.api.schemas import (
@@ -40,6 +45,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Only bearer tokens authenticate here (never the session cookie), so there is no CSRF to defend.
 csrf.exempt(bp)
 register_error_handlers(bp)
+limit_requests_per_token(bp)
 
 DEFAULT_MAX_BODY = 1024 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -241,7 +247,7 @@ def _report_answer(report: Report) -> dict:
 
 
 @bp.post("/reports")
-@operation(body=NewReport, status=201, errors=(409,))
+@operation(body=NewReport, status=201, also_ok=(200,), errors=(409,))
 def file_report():
     """File a report. Send an `Idempotency-Key` header so a retry returns the same report (200)."""
     payload = read_json(NewReport)

@@ -18,11 +18,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 STATIC_MAX_AGE = 7 * 24 * 3600
+# Directives every policy carries, also a stricter one a view sets itself (attachments): they do
+# not fall back to default-src, so a policy without them would allow plugins, <base> and framing.
+ALWAYS = {"object-src": "'none'", "base-uri": "'none'", "frame-ancestors": "'none'"}
+
+
+def with_required_directives(policy: str) -> str:
+    """`policy` plus any of the ALWAYS directives it does not name."""
+    named = {part.strip().split(" ")[0] for part in policy.split(";") if part.strip()}
+    missing = [f"{name} {value}" for name, value in ALWAYS.items() if name not in named]
+    return "; ".join([policy.rstrip("; "), *missing]) if missing else policy
 
 
 def add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["Content-Security-Policy"] = with_required_directives(
+        headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -4,6 +4,9 @@ Every category, severity and status appears: reports triaged, routed, worked, ac
 fixed, answered "not fixed" and reopened, declined, closed as duplicates, some confidential, some
 followed with "me too", some overdue. Rosa Reporter (reporter@example.com) sees every state on
 "My reports"; Tomas Triage has a live queue; Theo Tech, Olivia Owner and Priya have work assigned.
+In the month of Claims Triage's bad release (portal.agents.demo.bad_release_month) claims officers
+file a cluster of wrong-output and integration reports about scanned policy numbers; most are acted
+on within the SLA with a note for the reporter, and most are confirmed fixed.
 
 The history is written directly with past timestamps (the services stamp the present moment);
 its rules are the services' rules: the same statuses, events and SLA arithmetic.
@@ -11,11 +14,12 @@ its rules are the services' rules: the same statuses, events and SLA arithmetic.
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from portal.accounts.models import User
+from portal.agents.demo import bad_release_month, claims_triage_version_at
 from portal.agents.models import Agent, ReportCategory
 from portal.agents.services import suggest_owner
 from portal.core.db import db
@@ -214,6 +218,65 @@ PROBLEMS: dict[str, list[tuple[ReportCategory, str, str, str]]] = {
     ],
 }
 
+# Claims Triage 0.9.0 (the story's bad release): what claims officers reported in the weeks after it.
+RELEASE_PROBLEMS: list[tuple[ReportCategory, str, str, str]] = [
+    (
+        C.WRONG_OUTPUT,
+        "Misreads policy numbers on scanned claims",
+        "Since this week's update the policy number on scanned claim forms comes out wrong: "
+        "an 8 read as a 3, or the last digit dropped.",
+        "The policy number exactly as printed on the form.",
+    ),
+    (
+        C.WRONG_OUTPUT,
+        "Policy number swapped with the claim reference on scans",
+        "On scanned forms it put the claim reference into the policy number field.",
+        "Each number in its own field.",
+    ),
+    (
+        C.WRONG_OUTPUT,
+        "Wrong policyholder matched after a misread policy number",
+        "The misread number belonged to another customer, so the claim was linked to them.",
+        "No match at all rather than the wrong customer.",
+    ),
+    (
+        C.INTEGRATION,
+        "Policy lookup fails for claims that came in by post",
+        "Scanned claims stop at 'policy not found' in the policy system.",
+        "The policy found, as it was before the update.",
+    ),
+    (
+        C.INTEGRATION,
+        "Scanned claims reach the queue without policy details",
+        "Claims from the mail-room scanner arrive with the policy section empty.",
+        "The policy details filled in from the scan.",
+    ),
+]
+RELEASE_VERSION = "0.9.0"
+# Worded to hold whenever in the weeks after the release the owner acted (0.9.1 came later).
+RELEASE_FIX_NOTES: dict[ActionKind, list[str]] = {
+    ActionKind.AGENT_FIXED: [
+        "0.9.0 changed how scanned pages are read, and policy numbers suffered. We switched scanned "
+        "claims back to the previous reading step (0.9.1 makes that permanent), and the claims "
+        "scanned since the update are being re-read. Thank you: your examples are now part of "
+        "the release checks.",
+        "Scanned policy numbers are read with the previous method again, and the agent now leaves "
+        "the field empty when it is unsure instead of guessing.",
+    ],
+    ActionKind.DATA_FIX: [
+        "The misread numbers made the policy lookup fail. Scanned claims are read with the "
+        "previous method again, and we re-ran the lookup for every claim scanned since the update.",
+        "We corrected the policy links on the claims affected (143 in all) and the claims "
+        "officers concerned have been told.",
+    ],
+    ActionKind.TRAINING_UPDATED: [
+        "Until every scanner template is covered, the training module shows how to check a "
+        "scanned policy number in ten seconds.",
+    ],
+}
+# How the release's reports ended: most acted on and confirmed fixed, a few reopened first.
+RELEASE_TARGETS = ["closed"] * 14 + ["acted_on"] * 4 + ["reopened_closed"] * 3 + ["duplicate"] * 5
+
 ACTION_NOTES: dict[ActionKind, list[str]] = {
     ActionKind.AGENT_FIXED: [
         "We fixed the step that caused this; the new version no longer does it. Thank you for "
@@ -285,8 +348,15 @@ class Cast:
 class Story:
     """Writes one report's history with past timestamps, following the services' state machine."""
 
-    def __init__(self, report: Report, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self,
+        report: Report,
+        rng: random.Random,
+        now: datetime,
+        notes: dict[ActionKind, list[str]] | None = None,
+    ) -> None:
         self.report, self.rng, self.now = report, rng, now
+        self.notes = notes or ACTION_NOTES  # what owners tell the reporter, by kind of action
         self.at = report.created_at
 
     def later(self, low_hours: float, high_hours: float) -> datetime | None:
@@ -328,9 +398,11 @@ class Story:
             report.closed_at = self.at
             self.event(EventKind.DECLINED, actor, ReportStatus.DECLINED, note=decline)
         else:
-            kind = kind or self.rng.choice(LIKELY_ACTIONS[report.category])
+            if kind is None:
+                likely = [k for k in LIKELY_ACTIONS[report.category] if k in self.notes]
+                kind = self.rng.choice(likely or list(self.notes))
             report.action_kind = kind
-            report.action_note = self.rng.choice(ACTION_NOTES[kind])
+            report.action_note = self.rng.choice(self.notes.get(kind) or ACTION_NOTES[kind])
             report.is_fixed = None
             self.event(
                 EventKind.ACTED_ON,
@@ -344,7 +416,17 @@ class Story:
 
 
 def _pick_status(rng: random.Random, age_days: float) -> str:
-    if age_days > 21:
+    # Open reports are mostly young ones: a demo queue full of months-old overdue work would tell
+    # the wrong story about the triage team.
+    if age_days > 45:
+        table = [
+            ("closed", 52),
+            ("acted_on", 14),
+            ("declined", 9),
+            ("duplicate", 7),
+            ("reopened_closed", 10),
+        ]
+    elif age_days > 21:
         table = [
             ("closed", 50),
             ("acted_on", 14),
@@ -361,9 +443,9 @@ def _pick_status(rng: random.Random, age_days: float) -> str:
             ("acted_on", 34),
             ("declined", 8),
             ("duplicate", 6),
-            ("in_progress", 6),
-            ("routed", 4),
-            ("reopened", 5),
+            ("in_progress", 3),
+            ("routed", 2),
+            ("reopened", 3),
         ]
     else:
         table = [
@@ -555,6 +637,7 @@ def load(people: dict[str, User], count: int = 320) -> list[Report]:
     rosa = people["reporter@example.com"]
     for slug, index, target, age_days, confidential in ROSA_SCRIPT:
         plan.append((age_days, slug, PROBLEMS[slug][index], rosa, target, confidential))
+    plan.extend(_release_plan(people, now))
     plan.sort(key=lambda item: -item[0])  # oldest first, so duplicates point back in time
 
     for age_days, slug, problem, reporter, target, confidential in plan:
@@ -562,7 +645,13 @@ def load(people: dict[str, User], count: int = 320) -> list[Report]:
         filed_at = now - timedelta(days=age_days)
         report = _new_report(rng, agent, problem, reporter, filed_at, confidential=confidential)
         db.session.add(report)
-        story = Story(report, rng, now)
+        notes = None
+        if slug == "claims-triage":
+            report.agent_version = claims_triage_version_at(filed_at, now)
+        if problem in RELEASE_PROBLEMS:
+            report.agent_version = RELEASE_VERSION
+            notes = RELEASE_FIX_NOTES
+        story = Story(report, rng, now, notes)
         story.sla(filed_at)
         owner = _owner_for(agent, report.category, owners)
         report.suggested_owner = owner
@@ -578,6 +667,24 @@ def load(people: dict[str, User], count: int = 320) -> list[Report]:
     _recent_notifications(reports, now)
     db.session.flush()
     return reports
+
+
+def _release_plan(people: dict[str, User], now: datetime) -> list[tuple]:
+    """The cluster of Claims Triage reports in the weeks after its bad release (the story month)."""
+    rng = random.Random(SEED + 1)  # its own stream: the rest of the demo stays as it was
+    released = datetime.combine(bad_release_month(now.date()), time(9), tzinfo=UTC) + timedelta(
+        days=3
+    )
+    claims_officers = [people[e] for e in ("sam@example.com", "omar@example.com")]
+    others = [people[e] for e in ("trainee@example.com", "manager@example.com", "li@example.com")]
+    plan = []
+    for target in RELEASE_TARGETS:
+        filed_at = released + timedelta(days=16 * rng.random() ** 1.6, hours=rng.uniform(0, 8))
+        reporter = rng.choice(claims_officers) if rng.random() < 0.75 else rng.choice(others)
+        problem = rng.choices(RELEASE_PROBLEMS, [5, 2, 1, 3, 2])[0]
+        age_days = (now - filed_at).total_seconds() / 86_400
+        plan.append((age_days, "claims-triage", problem, reporter, target, rng.random() < 0.1))
+    return plan
 
 
 def _fill_in_duplicate_numbers(reports: list[Report]) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,6 +42,14 @@ from portal.notifications.services import notify
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
+
+_signals = Namespace()
+# Sent with the report (sender) inside the transaction of the change, after its flush: receivers
+# (webhooks' outbox) write in the same transaction, so the event and the change commit together.
+report_filed = _signals.signal("report-filed")
+report_routed = _signals.signal("report-routed")
+report_acted_on = _signals.signal("report-acted-on")  # acted on or declined
+report_reopened = _signals.signal("report-reopened")
 T = TypeVar("T")
 
 SUMMARY_MAX = 200
@@ -603,6 +612,7 @@ def file_report(
         data.category.value,
         report.is_confidential,
     )
+    report_filed.send(report)
     return report
 
 
@@ -754,6 +764,7 @@ def route_report(
     report.assignee_id = assignee.id
     _record(report, EventKind.ROUTED, by, to=ReportStatus.ROUTED, detail=assignee.name, note=note)
     db.session.flush()
+    report_routed.send(report)
     if assignee.id != by.id:
         notify(
             assignee,
@@ -859,6 +870,7 @@ def mark_acted_on(
     db.session.flush()
     _tell_followers_of_outcome(report, now)
     db.session.flush()
+    report_acted_on.send(report)
     return report
 
 
@@ -883,6 +895,7 @@ def decline_report(
     db.session.flush()
     _tell_followers_of_outcome(report, now)
     db.session.flush()
+    report_acted_on.send(report)
     return report
 
 
@@ -999,6 +1012,7 @@ def confirm_fix(
     _set_sla(report, now)
     _record(report, EventKind.NOT_FIXED, by, to=ReportStatus.REOPENED, note=comment, at=now)
     db.session.flush()
+    report_reopened.send(report)
     recipients = [report.assignee] if report.assignee else _people_with_role(Role.TRIAGE)
     for person in recipients:
         if person is not None and person.is_active_account:

@@ -12,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.accounts.models import User
+from portal.agents.demo import bad_release_month, claims_triage_version_at, story_months
 from portal.agents.models import Agent
 from portal.core.db import db
 from portal.core.timeutil import utcnow
@@ -19,7 +20,6 @@ from portal.governance import services
 from portal.governance.models import Decision, FiguresSource
 from portal.governance.periods import (
     add_months,
-    month_start,
     previous_quarter,
     quarter_of,
     quarter_window,
@@ -82,7 +82,7 @@ def load(people: dict[str, User]) -> None:
     if len(agents) != len(FIGURES):
         return  # the demo agents are missing
     today = utcnow().date()
-    first_month = add_months(month_start(today), -6)
+    first_month = story_months(today)[0]
     for slug, (runs, quality, cost, source, email) in FIGURES.items():
         for index in range(6):
             start = add_months(first_month, index)
@@ -100,7 +100,7 @@ def load(people: dict[str, User]) -> None:
                 today=today,
             )
     # The bad release is the third month of the figures (and of the surveys' story).
-    release_quarter = quarter_of(add_months(first_month, 2))
+    release_quarter = quarter_of(bad_release_month(today))
     quarters = {
         "of the release": release_quarter,
         "before the release": previous_quarter(quarter_window(*release_quarter)[0]),
@@ -111,7 +111,9 @@ def load(people: dict[str, User]) -> None:
         review = services.record_review(
             agents[slug], services.ReviewInput(year, quarter, decision, notes), council, today=today
         )
-        # Recorded in the council's meeting, two weeks after the quarter ended.
+        # Recorded in the council's meeting, two weeks after the quarter ended, with the version
+        # live that day.
         _, end = quarter_window(year, quarter)
         review.created_at = datetime.combine(end + timedelta(days=13), time(10), tzinfo=UTC)
+        review.agent_version = claims_triage_version_at(review.created_at, utcnow())
     db.session.flush()

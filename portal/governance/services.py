@@ -5,11 +5,12 @@ commits once (or rolls back on GovernanceError).
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role, User
@@ -25,6 +26,12 @@ MAX_PERIOD_DAYS = 366
 MAX_RUNS = 10**12
 MAX_COST = Decimal("99999999.9999")
 NOTES_MAX = 10_000
+
+
+_signals = Namespace()
+# Sent with the agent (sender) and `figures=` the row and `line=` the ScoreLine, once per threshold
+# that the period's figures miss, each time figures are recorded (webhooks listen).
+threshold_breached = _signals.signal("threshold-breached")
 
 
 class GovernanceError(ValueError):
@@ -170,7 +177,17 @@ def record_figures(
             "period_start",
             status=409,
         ) from None
+    _announce_breaches(agent, row)
     return row, created
+
+
+def _announce_breaches(agent: Agent, row: AgentPeriodFigures) -> None:
+    """Signal each threshold the recorded period misses (scorecard over that period's dates)."""
+    if not threshold_breached.receivers:
+        return
+    for line in scorecard(agent, row.period_start, row.period_end + timedelta(days=1)):
+        if line.status == Status.MISSED:
+            threshold_breached.send(agent, figures=row, line=line)
 
 
 def figures_of(agent: Agent, limit: int = 36) -> list[AgentPeriodFigures]:

@@ -7,12 +7,13 @@ The demo has only a dozen people, so 40 extra respondents join the demo teams (t
 """
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
+from portal.agents.demo import BAD_RELEASE_MONTH_INDEX, STORY_MONTHS, story_months
 from portal.agents.models import Agent
 from portal.core.db import db
 from portal.core.timeutil import utcnow
@@ -27,7 +28,7 @@ from portal.surveys.models import (
     SurveyRoundAudience,
 )
 
-CLOSED_ROUNDS = 6
+CLOSED_ROUNDS = STORY_MONTHS
 
 EXTRA_PEOPLE = {
     "Customer Support": [
@@ -56,12 +57,17 @@ TEAM_AGENTS = {
     "Governance Council": (["support-assistant", "claims-triage", "invoice-matcher"], 0.9),
 }
 
-# Mean satisfaction per closed round (oldest first); trust and NPS follow it.
+# Mean satisfaction per closed round (oldest first); trust and NPS follow it. Claims Triage drops
+# in the round of its bad release (BAD_RELEASE_MONTH_INDEX) and recovers as its reports are acted on.
 SATISFACTION_STORY = {
     "support-assistant": [3.9, 4.0, 4.0, 4.1, 4.1, 4.2],
     "claims-triage": [3.8, 3.9, 2.5, 2.9, 3.4, 3.8],
     "invoice-matcher": [3.7, 3.6, 3.4, 2.9, 2.7, 2.6],
 }
+assert (
+    min(SATISFACTION_STORY["claims-triage"])
+    == SATISFACTION_STORY["claims-triage"][BAD_RELEASE_MONTH_INDEX]
+)
 TRUST_OFFSET = {"support-assistant": -0.2, "claims-triage": -0.3, "invoice-matcher": -0.1}
 # Once Invoice Matcher is paused, few people still answer about it: at most this many per round
 # (the last round falls below the threshold, so the demo shows "withheld").
@@ -110,17 +116,20 @@ def _answers_for(rng: random.Random, slug: str, index: int) -> tuple[int, int, i
     return satisfaction, trust, nps
 
 
-def _extra_people(names_by_team: dict[str, list[str]]) -> list[User]:
-    created = []
-    for team_name, names in names_by_team.items():
+def add_respondents() -> list[User]:
+    """The extra members of the demo teams (created once; loaded before training, so team
+    assignments include them). Returns all of them, oldest first."""
+    everyone = []
+    for team_name, names in EXTRA_PEOPLE.items():
         team = accounts.get_or_create_team(team_name)
         for name in names:
             email = name.lower().replace(" ", ".") + "@example.com"
-            if accounts.get_user_by_email(email) is not None:
-                continue
-            # No password: respondents for the figures, not accounts anyone signs in with.
-            created.append(accounts.create_user(email, name, set(), team=team))
-    return created
+            person = accounts.get_user_by_email(email)
+            if person is None:
+                # No password: respondents for the figures, not accounts anyone signs in with.
+                person = accounts.create_user(email, name, set(), team=team)
+            everyone.append(person)
+    return everyone
 
 
 def _agents_used(
@@ -143,7 +152,7 @@ def _agents_used(
 
 def load(people: dict[str, User]) -> None:
     rng = random.Random(20260601)
-    extras = _extra_people(EXTRA_PEOPLE)
+    extras = add_respondents()
     agents = {
         agent.slug: agent
         for agent in db.session.scalars(
@@ -153,7 +162,6 @@ def load(people: dict[str, User]) -> None:
     if len(agents) != len(SATISFACTION_STORY):
         return  # the demo agents are missing; nothing sensible to survey
     now = utcnow()
-    this_month = date(now.year, now.month, 1)
     admin = people["admin@example.com"]
 
     pulse = services.create_campaign(
@@ -169,7 +177,7 @@ def load(people: dict[str, User]) -> None:
             teams=[],
             roles=set(),
             cadence=Cadence.MONTHLY,
-            opens_on=services.add_months(this_month, -CLOSED_ROUNDS),
+            opens_on=story_months(now.date())[0],
             closes_on=None,
             anonymity_threshold=5,
         ),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_request_context, url_for
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -34,6 +35,10 @@ from portal.surveys.models import (
 )
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+# Sent with the round (sender) when it closes, inside the closing transaction (webhooks listen).
+survey_round_closed = _signals.signal("survey-round-closed")
 
 MAX_ANONYMITY_THRESHOLD = 100
 MAX_EXTRA_QUESTIONS = 5  # keeps answering under two minutes
@@ -398,6 +403,7 @@ def close_round(survey_round: SurveyRound, now: datetime) -> None:
                 for user_id, team_id in sorted(rows, key=lambda row: row[0])
             ],
         )
+    survey_round_closed.send(survey_round)
 
 
 def close_due_rounds(now: datetime) -> int:

@@ -1,17 +1,22 @@
 """Demo training: a module per demo agent with real guidance and 9 questions each, team and personal
-assignments, six months of attempts (passes, failures, retakes), a version that required
-re-certification, a draft in progress and an agent version change waiting for its owners' decision.
+assignments, six months of attempts (passes, failures, retakes), versions that required
+re-certification (Support Assistant's refunds; Claims Triage after its bad release, due inside the
+dashboards' default window), a draft in progress and an agent version change waiting for its owners'
+decision. The demo teams' members without an account (the survey respondents) take their team's
+training too, so completion by team reads like a real organisation's.
 
 Tariq Trainee (trainee@example.com) sees every state on "My training": a re-certification due, a module
 in progress, an overdue one, and a certificate.
 """
 
+import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from portal.accounts.models import User
+from portal.agents.demo import bad_release_month, story_months
 from portal.agents.models import Agent
 from portal.core.db import db
 from portal.core.timeutil import utcnow
@@ -225,6 +230,25 @@ SUPPORT_V2_QUESTION = (
     ],
     "It calculates refunds from the order record and can double-count an earlier partial refund. "
     "Check every amount before sending.",
+)
+
+CLAIMS_V2_SCANS = """
+- **Since agent version 0.9.0, policy numbers on scanned claims** were misread (digits swapped or
+  dropped, the claim reference taken for the policy number). 0.9.1 fixed it, and the agent now
+  leaves the field empty when unsure. Still compare every policy number on a **scanned** claim with
+  the scan before confirming, and report any misread with the claim reference."""
+
+CLAIMS_V2_QUESTION = (
+    S,
+    "A claim came in by post and was scanned. What do you check before confirming the agent's "
+    "suggestion?",
+    [
+        ("Nothing: scanned claims are read as well as typed ones", False),
+        ("The policy number, against the scan", True),
+        ("Only the claimed amount", False),
+    ],
+    "Scanned claims are where the agent misread policy numbers after 0.9.0. Check the number "
+    "against the scan every time; an empty field means the agent was not sure.",
 )
 
 CLAIMS = ModuleSpec(
@@ -538,6 +562,38 @@ def _attempt(person: User, module: TrainingModule, wrong: set[int], when: dateti
     services.record_reading(person, module, progress_last)
 
 
+def _colleagues_attempt(
+    module: TrainingModule,
+    team,
+    people: dict[str, User],
+    rng: random.Random,
+    between: tuple[datetime, datetime],
+    pass_share: float,
+) -> None:
+    """The team's members without a demo account take the live version between two moments:
+    most pass (some at the second try), a few fail once, the rest have not started."""
+    demo_ids = {person.id for person in people.values()}
+    colleagues = db.session.scalars(
+        sa.select(User).where(User.team_id == team.id, User.id.not_in(demo_ids)).order_by(User.id)
+    )
+    start, end = between
+    positions = len(module.live_version.questions)
+    for person in colleagues:
+        roll = rng.random()
+        if roll > pass_share + 0.05:
+            continue  # not started
+        when = start + (end - start) * rng.random()
+        failed = roll > pass_share or rng.random() < 0.2
+        if failed:
+            _attempt(person, module, set(rng.sample(range(1, positions + 1), 3)), when)
+            if roll > pass_share:
+                continue
+            when += timedelta(days=rng.uniform(1, 6))
+        _attempt(
+            person, module, set(rng.sample(range(1, positions + 1), rng.choice([0, 0, 1]))), when
+        )
+
+
 def _rule(module, target, due_on, by, *, team=None, user=None) -> None:
     rule = AssignmentRule(
         module=module,
@@ -563,6 +619,7 @@ def load(people: dict[str, User]) -> None:
     p = people
     manager = p["manager@example.com"]
     tariq = p["trainee@example.com"]
+    rng = random.Random(20260602)
 
     def ago(days: int, hour: int = 10) -> datetime:
         return (now - timedelta(days=days)).replace(hour=hour, minute=15, second=0, microsecond=0)
@@ -581,6 +638,7 @@ def load(people: dict[str, User]) -> None:
     _attempt(p["manager@example.com"], support, set(), ago(125))
     _attempt(p["owner@example.com"], support, set(), ago(149))
     _attempt(p["sam@example.com"], support, {1, 3, 5}, ago(110))  # not assigned, tried anyway
+    _colleagues_attempt(support, cs_team, p, rng, (ago(148), ago(122)), 0.85)
 
     services.start_draft(support, p["owner@example.com"])
     draft = support.draft
@@ -600,20 +658,75 @@ def load(people: dict[str, User]) -> None:
     _attempt(p["reporter@example.com"], support, set(), ago(30))
     _attempt(p["li@example.com"], support, {10, 3, 5}, ago(25))  # 70%: missed the refunds question
     _attempt(p["li@example.com"], support, set(), ago(24))
+    _colleagues_attempt(support, cs_team, p, rng, (ago(38), ago(2)), 0.45)
 
-    # --- Claims Triage: one version, assigned to Claims Operations; a version change to decide.
+    # --- Claims Triage, following the demo's story: version 1 before the pilot's first months,
+    # assigned to Claims Operations; after the bad release (0.9.0) a version 2 on scanned claims
+    # that claims officers re-certify on; Tariq is part-way through, due in a few days.
+    months = story_months(today)
+    released = bad_release_month(today)
+
+    def on(day: date, hour: int = 11) -> datetime:
+        return datetime.combine(day, time(hour, 15), tzinfo=UTC)
+
     claims = _build_module(CLAIMS, agents["claims-triage"], p["governance@example.com"])
-    _publish(claims, p["governance@example.com"], ago(95), "0.9.0")
+    _publish(claims, p["governance@example.com"], on(months[0] + timedelta(days=9)), "0.8.4")
     claims_team = tariq.team
-    _rule(claims, RuleTarget.TEAM, today + timedelta(days=5), manager, team=claims_team)
-    _attempt(p["sam@example.com"], claims, {2, 5, 3}, ago(80))  # 66.7%: fail
-    _attempt(p["sam@example.com"], claims, {2, 5, 3}, ago(70))  # fail again
-    _attempt(p["sam@example.com"], claims, {6}, ago(62))  # pass on the third try
+    _rule(claims, RuleTarget.TEAM, months[1] + timedelta(days=14), manager, team=claims_team)
+    _attempt(p["sam@example.com"], claims, {2, 5, 3}, on(months[0] + timedelta(days=20)))  # fail
+    _attempt(p["sam@example.com"], claims, {2, 5, 3}, on(months[0] + timedelta(days=27)))  # fail
+    _attempt(p["sam@example.com"], claims, {6}, on(months[1] + timedelta(days=8)))  # third try
+    _attempt(p["omar@example.com"], claims, {4}, on(months[1] + timedelta(days=3)))
+    _colleagues_attempt(
+        claims,
+        claims_team,
+        p,
+        rng,
+        (on(months[0] + timedelta(days=12)), on(months[1] + timedelta(days=13))),
+        0.85,
+    )
+    # Tariq, the demo's trainee, was given a later due date: he is part-way through (in progress).
+    joined = sa.select(Assignment).where(
+        Assignment.module_id == claims.id, Assignment.user_id == tariq.id
+    )
+    for assignment in db.session.scalars(joined):
+        assignment.due_on = today + timedelta(days=5)
+        assignment.created_at = ago(9)
+
+    services.start_draft(claims, p["governance@example.com"])
+    draft = claims.draft
+    next(
+        s for s in draft.sections if s.kind is SectionKind.DOES_POORLY
+    ).body_markdown += CLAIMS_V2_SCANS
+    _add_question(claims, *CLAIMS_V2_QUESTION)
+    draft.change_note = "After 0.9.0: how to check policy numbers on scanned claims."
+    draft.requires_recertification = True
+    draft.recertification_due_on = released + timedelta(days=45)
+    _publish(claims, p["governance@example.com"], on(released + timedelta(days=24)), "0.9.1")
+    recertifications = sa.select(Assignment).where(
+        Assignment.module_id == claims.id, Assignment.reason == AssignmentReason.RECERTIFICATION
+    )
+    for assignment in db.session.scalars(recertifications):
+        assignment.created_at = on(released + timedelta(days=24))
+    _attempt(p["omar@example.com"], claims, set(), on(released + timedelta(days=28)))
+    _attempt(p["sam@example.com"], claims, {10, 2, 3}, on(released + timedelta(days=33)))  # 70%
+    _attempt(p["sam@example.com"], claims, set(), on(released + timedelta(days=34)))
+    _colleagues_attempt(
+        claims,
+        claims_team,
+        p,
+        rng,
+        (on(released + timedelta(days=25)), on(released + timedelta(days=44))),
+        0.85,
+    )
     for position in (1, 2, 3):
         services.record_reading(tariq, claims, position)
-    services.on_agent_version_changed(
-        agents["claims-triage"], "0.9.0", "0.9.1", by=p["tech@example.com"]
+    # 0.9.2 went live this week: its owners still have to say whether it needs re-certification.
+    change = services.on_agent_version_changed(
+        agents["claims-triage"], "0.9.1", "0.9.2", by=p["tech@example.com"]
     )
+    if change is not None:
+        change.changed_at = now - timedelta(days=7)  # as the feedback demo dates 0.9.2
 
     # --- Invoice Matcher: assigned to Finance and to Tariq (overdue); a draft in progress.
     invoices = _build_module(INVOICES, agents["invoice-matcher"], p["priya@example.com"])
@@ -629,6 +742,7 @@ def load(people: dict[str, User]) -> None:
     _attempt(p["fiona@example.com"], invoices, {2, 5}, ago(100))  # 77.8%: fail
     _attempt(p["fiona@example.com"], invoices, set(), ago(99))
     _attempt(p["priya@example.com"], invoices, set(), ago(118))
+    _colleagues_attempt(invoices, p["fiona@example.com"].team, p, rng, (ago(115), ago(62)), 0.8)
     services.start_draft(invoices, p["priya@example.com"])
     invoices.draft.change_note = "Rounding fix in 1.5: manual matching no longer needed for USD."
 

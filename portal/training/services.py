@@ -978,17 +978,19 @@ def get_available_module(module_id: int) -> TrainingModule:
     return module
 
 
-def available_modules() -> list[TrainingModule]:
-    return list(
-        db.session.scalars(
-            sa.select(TrainingModule)
-            .where(
-                TrainingModule.is_published.is_(True),
-                TrainingModule.live_version_number.is_not(None),
-            )
-            .order_by(TrainingModule.agent_id, TrainingModule.id)
+def _available_modules_query() -> sa.Select:
+    return (
+        sa.select(TrainingModule)
+        .where(
+            TrainingModule.is_published.is_(True),
+            TrainingModule.live_version_number.is_not(None),
         )
+        .order_by(TrainingModule.agent_id, TrainingModule.id)
     )
+
+
+def available_modules() -> list[TrainingModule]:
+    return list(db.session.scalars(_available_modules_query()))
 
 
 def progress_for(user: User, module: TrainingModule) -> TrainingProgress | None:
@@ -1296,7 +1298,15 @@ class MyTraining:
 
 def my_training(user: User, today: date) -> MyTraining:
     """Everything on a trainee's "My training" page, in a fixed number of queries."""
-    modules = {m.id: m for m in available_modules()}
+    # The page lists modules; their knowledge-check questions are not needed here.
+    modules = {
+        m.id: m
+        for m in db.session.scalars(
+            _available_modules_query().options(
+                sa.orm.selectinload(TrainingModule.versions).lazyload(ModuleVersion.questions)
+            )
+        )
+    }
     open_assignments = [
         a
         for a in db.session.scalars(
@@ -1337,10 +1347,19 @@ def my_training(user: User, today: date) -> MyTraining:
         .group_by(Attempt.module_id)
         .subquery()
     )
+    # Module and version come with the attempt: by the time the page is drawn the modules loaded
+    # above may have left the session, and loading them one by one was a query per row. The
+    # page shows neither the answers nor the versions' sections and questions.
     completed = list(
         db.session.scalars(
             sa.select(Attempt)
             .join(newest_pass, Attempt.id == newest_pass.c.attempt_id)
+            .options(
+                sa.orm.joinedload(Attempt.module).lazyload(TrainingModule.versions),
+                sa.orm.joinedload(Attempt.version).lazyload(ModuleVersion.sections),
+                sa.orm.joinedload(Attempt.version).lazyload(ModuleVersion.questions),
+                sa.orm.lazyload(Attempt.answers),
+            )
             .order_by(Attempt.submitted_at.desc())
         )
     )

@@ -112,7 +112,7 @@ def test_admin_adds_a_person_and_sees_their_set_password_link(
     [path] = link_paths(html)
     assert f'value="http://portal.test{path}"' in html and "readonly" in html
     assert 'data-copy-target="set-password-link"' in html
-    assert "js/admin-links.js" in html
+    assert "js/portal.js" in html
 
     user = stored_user("new.person@example.com")
     assert user.name == "New Person" and user.team_id == team.id

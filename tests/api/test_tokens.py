@@ -156,7 +156,7 @@ def test_account_page_creates_a_token_and_shows_it_once(app, client, login, make
     page = response.get_data(as_text=True)
     assert "Copy it now: it is not shown again." in page
     token = re.search(r'id="new-api-token" value="([^"]+)"', page).group(1)
-    assert "data-copy-target" in page and "js/api-tokens.js" in page
+    assert "data-copy-target" in page and "js/portal.js" in page
 
     [row] = _token_rows(app)
     assert row.name == "Support widget" and row.user_id == user.id

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from portal import config as portal_config
 from portal import create_app
 from tests.conftest import base_config
 
@@ -62,10 +63,14 @@ def test_workers_starting_together_share_one_key(config_without_key):
     keys: list[str] = []
     errors: list[BaseException] = []
 
+    instance = Path(config_without_key["INSTANCE_PATH"])
+
+    # The key-reading step each worker runs at start-up (building whole apps in threads at once trips
+    # CPython's compiler, which real worker processes never share).
     def start_worker() -> None:
         barrier.wait()
         try:
-            keys.append(create_app(config_without_key).config["SECRET_KEY"])
+            keys.append(portal_config.from_environment(instance)["SECRET_KEY"])
         except BaseException as exc:
             errors.append(exc)
 

@@ -55,6 +55,7 @@ ACCESS: dict[str, Access] = {
     ),
     "accounts.logout": Access(SIGNED_IN, "/logout"),
     "accounts.account": Access(SIGNED_IN, "/account"),
+    "accounts.change_email": Access(SIGNED_IN, "/account/email", note="empty POST: 400"),
     "home.index": Access(SIGNED_IN, "/"),
     "admin.users": Access(only("admin"), "/admin/users"),
     # Administration of people and teams; `samples["member"]` is the person acted on.
@@ -94,6 +95,7 @@ ACCESS: dict[str, Access] = {
     # JSON API: the matrix sends the role's bearer token (`samples["tokens"]`); anonymous sends
     # none and must get 401. A POST/PATCH without a body answers 400, which counts as allowed.
     "api.openapi_document": Access(PUBLIC, "/api/v1/openapi.json"),
+    "api_docs.reference": Access(PUBLIC, "/api/docs"),
     "api.list_agents": Access(SIGNED_IN, "/api/v1/agents"),
     "api.get_agent": Access(SIGNED_IN, "/api/v1/agents/matrix-agent"),
     "api.create_agent": Access(only("admin"), "/api/v1/agents"),
@@ -312,6 +314,30 @@ ACCESS: dict[str, Access] = {
     "api.get_metrics": Access(
         only("manager", "owner", "admin"), "/api/v1/metrics?agent=matrix-agent"
     ),
+    # Data safety: one's own data; anonymising `samples["member"]` (an empty POST lacks the
+    # confirmation: 400, nobody is anonymised). Webhooks: `samples["webhook"]` is an endpoint.
+    "maintenance.my_data": Access(SIGNED_IN, "/account/my-data.json"),
+    "maintenance.anonymise_person": Access(
+        only("admin"), lambda s: f"/admin/users/{s['member'].id}/anonymise", note="empty POST: 400"
+    ),
+    "webhooks.index": Access(only("admin"), "/admin/webhooks"),
+    "webhooks.new_endpoint": Access(only("admin"), "/admin/webhooks/new", note="empty POST: 400"),
+    "webhooks.endpoint": Access(only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}"),
+    "webhooks.edit_endpoint": Access(
+        only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}/edit", note="empty POST: 400"
+    ),
+    "webhooks.pause_endpoint": Access(
+        only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}/pause"
+    ),
+    "webhooks.resume_endpoint": Access(
+        only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}/resume", note="not paused: 409"
+    ),
+    "webhooks.rotate_secret": Access(
+        only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}/rotate-secret"
+    ),
+    "webhooks.delete_endpoint": Access(
+        only("admin"), lambda s: f"/admin/webhooks/{s['webhook']}/delete"
+    ),
 }
 
 
@@ -348,7 +374,23 @@ def samples(app, make_user, make_agent) -> dict:
         "feedback": _feedback_sample(app, people, agent),
         "surveys": _surveys_sample(app, people, agent),
         "governance": _governance_sample(app, people, agent),
+        "webhook": _webhook_sample(app, people),
     }
+
+
+def _webhook_sample(app, people: dict) -> int:
+    """A webhook endpoint registered by the 'admin' person (nothing listens at its URL)."""
+    from portal.webhooks import services as webhooks
+
+    with app.app_context():
+        endpoint = webhooks.create_endpoint(
+            "Matrix hook",
+            "http://127.0.0.1:9/matrix",
+            ["report.created"],
+            db.session.get(User, people["admin"].id),
+        )
+        db.session.commit()
+        return endpoint.id
 
 
 def _governance_sample(app, people: dict, agent) -> dict[str, int]:

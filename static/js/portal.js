@@ -1,4 +1,5 @@
-// API tokens on the account page: copy a new token, and confirm before revoking one.
+// On every page: Copy buttons for links and tokens shown once, select-on-focus, and confirmation
+// before destructive form posts (form[data-confirm]).
 (function () {
   "use strict";
 
@@ -8,6 +9,10 @@
       status.textContent = text;
     }
   }
+
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
 
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     button.addEventListener("click", function () {
@@ -20,7 +25,7 @@
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(
           function () { say(targetId, "Copied to the clipboard."); },
-          function () { say(targetId, "Could not copy: select the token and copy it by hand."); }
+          function () { say(targetId, "Could not copy: the text is selected, press Ctrl+C."); }
         );
       } else {
         // Plain-HTTP deployments have no clipboard API; the selected text can be copied by hand.
