@@ -38,12 +38,7 @@ def role_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.has_any_role(*roles):
-                # The endpoint, not the path: a path names the object (a report), and with the user id
-                # that could tie a confidential reporter to their report.
-                log.info(
-                    "permission refused: user=%s endpoint=%s", current_user.id, request.endpoint
-                )
-                return error_response(403)
+                return error_response(403)  # logged by log_refusals
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles
@@ -159,6 +154,24 @@ def readyz():
     return {"status": "ok"}
 
 
+def log_refusals(response):
+    """Log every refusal in one place: role checks, per-object checks (403, or 404 for an object the
+    person may not see) and API authorisation. The endpoint, not the path, is logged: a path names the
+    object, and with the user id it could tie a confidential reporter to their report."""
+    status = response.status_code
+    hidden_object = status == 404 and request.view_args
+    if status in (401, 403) or hidden_object:
+        user = current_user.id if current_user and current_user.is_authenticated else None
+        log.info(
+            "permission refused: status=%s user=%s endpoint=%s method=%s",
+            status,
+            user,
+            request.endpoint,
+            request.method,
+        )
+    return response
+
+
 def init_app(app: Flask) -> None:
     from portal.core import headers
     from portal.core.limits import limiter
@@ -167,6 +180,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     headers.init_app(app)
+    app.after_request(log_refusals)
     app.register_blueprint(health_bp)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(CSRFError, _handle_csrf)

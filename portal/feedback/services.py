@@ -1197,6 +1197,17 @@ def open_report_count(user: User) -> int:
     )
 
 
+def assigned_counts(user: User) -> tuple[int, int]:
+    """(open, overdue) reports assigned to `user`, in one aggregate query, for the home page."""
+    open_count, overdue = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Report.sla_due_at < utcnow()),
+        ).where(Report.assignee_id == user.id, Report.status.in_(OPEN_STATUSES))
+    ).one()
+    return open_count, overdue
+
+
 def assigned_reports(user: User) -> list[Report]:
     """Open reports assigned to `user`, the most urgent first."""
     return list(

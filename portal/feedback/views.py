@@ -66,7 +66,10 @@ def _feedback_globals() -> dict:
     def my_open_report_count() -> int:
         return services.open_report_count(current_user) if current_user.is_authenticated else 0
 
-    return {"my_open_report_count": my_open_report_count}
+    def my_assigned_counts() -> tuple[int, int]:
+        return services.assigned_counts(current_user) if current_user.is_authenticated else (0, 0)
+
+    return {"my_open_report_count": my_open_report_count, "my_assigned_counts": my_assigned_counts}
 
 
 def _report_or_404(report_id: int) -> Report:

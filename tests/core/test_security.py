@@ -64,3 +64,16 @@ def test_sign_in_attempts_on_one_account_are_limited(make_user, limited_app):
     # Even the right password is refused while the account is limited.
     assert sign_in(client, user, PASSWORD).status_code == 429
     assert "Too many requests" in sign_in(client, user, PASSWORD).get_data(as_text=True)
+
+
+def test_every_refusal_is_logged_by_endpoint_without_the_object(client, login, make_user, caplog):
+    login(make_user())
+    with caplog.at_level("INFO", logger="portal.core.web"):
+        assert client.get("/admin/users").status_code == 403
+        assert client.get("/reports/987654").status_code == 404
+    refusals = [r.getMessage() for r in caplog.records if "permission refused" in r.getMessage()]
+    assert any("status=403" in m and "endpoint=admin.users" in m for m in refusals), refusals
+    assert any("status=404" in m and "endpoint=feedback.report_detail" in m for m in refusals), (
+        refusals
+    )
+    assert not any("987654" in m for m in refusals)

@@ -342,7 +342,7 @@ def test_permission_refusals_are_logged(client, login, make_user, caplog):
     user = make_user()
     login(user)
     assert client.get("/admin/users").status_code == 403
-    assert f"permission refused: user={user.id} endpoint=admin.users" in caplog.text
+    assert f"status=403 user={user.id} endpoint=admin.users" in caplog.text
     page = client.post("/account/tokens", data={"token_name": "probe"}).get_data(as_text=True)
     token = re.search(r"aap_[A-Za-z0-9_-]+", page).group(0)
     refused = client.post(

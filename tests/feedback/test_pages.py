@@ -52,3 +52,16 @@ def test_report_page_shows_the_facts_to_the_people_working_it(cast, browser_as, 
     assert "Start work on it" not in page
     triage_page = browser_as(cast.triage).get(f"/reports/{filed.id}").get_data(as_text=True)
     assert "Mark as triaged" in triage_page and "Route to an owner" in triage_page
+
+
+def test_home_page_tells_an_owner_what_is_assigned_to_them(cast, file_report, advance, browser_as):
+    filed = file_report(cast.reporter, cast.agent)
+    advance(filed.id, "routed", cast)
+    owner_home = browser_as(cast.owner).get("/").get_data(as_text=True)
+    assert "Assigned to you" in owner_home
+    assert "1</span> open report to act on" in owner_home
+
+    stranger_home = browser_as(cast.stranger_owner).get("/").get_data(as_text=True)
+    assert "Nothing assigned to you is open." in stranger_home
+    reporter_home = browser_as(cast.reporter).get("/").get_data(as_text=True)
+    assert "Assigned to you" not in reporter_home
