@@ -483,7 +483,8 @@ def _tell(story: Story, target: str, cast: Cast, owner: User, primaries: dict) -
                 ReportStatus.DUPLICATE,
                 detail=str(primary.id) if primary.id else "",
             )
-            if report.reporter is not None and report.reporter is not primary.reporter:
+            follows = any(s.user is report.reporter for s in primary.subscriptions)
+            if report.reporter not in (None, primary.reporter) and not follows:
                 primary.subscriptions.append(ReportSubscription(user=report.reporter))
             if primary.acted_on_at:
                 report.reporter_notified_at = primary.acted_on_at
