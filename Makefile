@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 WORKERS ?= 4
 PYTEST_ARGS ?= -n 3
 
-.PHONY: setup system-deps run serve test lint format migrate demo bench clean
+.PHONY: setup system-deps run serve test lint format migrate demo bench bench-concurrency clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is needed"; exit 1; }
@@ -49,6 +49,10 @@ test: setup system-deps lint
 
 bench: setup
 	$(PY) -m bench
+
+# Only the concurrency run (50 clients x 30 s filing reports) against a fresh database.
+bench-concurrency: setup
+	$(PY) -m bench.concurrency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -12,6 +12,8 @@ Environment:
   BENCH_PAGE_SECONDS each page's timed and throughput runs stop after this many seconds
                      (fewer requests for a slow page). Default 30.
   PORTAL_WORKERS     gunicorn workers (gunicorn.conf.py; default 4).
+  BENCH_CONCURRENCY  0 skips the concurrency run after the pages (bench/concurrency.py, which
+                     also reads BENCH_CLIENTS, default 50, and BENCH_CONCURRENCY_SECONDS, default 30).
 """
 
 import http.client
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench import concurrency
 from bench.client import Client, Request, percentile, run_load
 from bench.seed import Seeded, Sizes, Writer, add_answers, analyze, seed
 
@@ -108,6 +111,36 @@ def prepare_database(url: str) -> str:
         upgrade()
         db.engine.dispose()
     return url
+
+
+def database_url(sqlite_file: str = "bench.db") -> str:
+    """PORTAL_DATABASE_URL (spelt for psycopg), else a fresh SQLite file in bench/results/."""
+    url = os.environ.get("PORTAL_DATABASE_URL")
+    if not url:
+        path = RESULTS / sqlite_file
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def bench_engine(url: str) -> sa.Engine:
+    """The empty database at `url` migrated to head, and an engine for seeding and checking it."""
+    prepare_database(url)
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        from portal.core.db import configure_sqlite
+
+        configure_sqlite(engine)
+    return engine
+
+
+def set_passwords(engine: sa.Engine, password: str) -> None:
+    """The accounts' hash is only checked at sign-in; one real hash for everybody."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET password_hash = :h"), {"h": password_hash(password)})
 
 
 def password_hash(password: str) -> str:
@@ -343,21 +376,9 @@ def main() -> None:
     threads = int(os.environ.get("BENCH_THREADS", "8"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    url = os.environ.get("PORTAL_DATABASE_URL")
-    if not url:
-        path = RESULTS / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    if url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    url = database_url()
     say(f"== benchmark at BENCH_SCALE={scale} on {sa.make_url(url).get_backend_name()}\n")
-    prepare_database(url)
-    engine = sa.create_engine(url)
-    if engine.dialect.name == "sqlite":
-        from portal.core.db import configure_sqlite
-
-        configure_sqlite(engine)
+    engine = bench_engine(url)
 
     sizes = Sizes.at(scale)
     small_answers = max(sizes.answers // 100, 10)
@@ -365,11 +386,7 @@ def main() -> None:
     started = time.perf_counter()
     seeded = seed(engine, scale, say, answers=small_answers, password_hash=password_hash("x"))
     seed_seconds = time.perf_counter() - started
-    # The accounts' hash is only checked at sign-in; one real hash for everybody.
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE users SET password_hash = :h"), {"h": password_hash(seeded.password)}
-        )
+    set_passwords(engine, seeded.password)
 
     server = Server(url, RESULTS / f"gunicorn-{stamp}.log").start()
     results: dict = {
@@ -408,10 +425,14 @@ def main() -> None:
             growth[name]["ratio"] = round(large / growth[name]["small_p50_ms"], 2)
         results["dashboard_growth"] = growth
         results["peak_worker_memory_mb"] = server.peak_worker_memory_mb()
+        if os.environ.get("BENCH_CONCURRENCY", "1") != "0":
+            results["concurrency"] = concurrency.run(engine, url, seeded, server.port)
     finally:
         server.stop()
 
     markdown = table(results)
+    if "concurrency" in results:
+        markdown += "\n" + concurrency.table(results["concurrency"])
     name = f"{stamp}-{engine.dialect.name}-scale{scale:g}"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2))
     (RESULTS / f"{name}.md").write_text(markdown)
@@ -419,6 +440,10 @@ def main() -> None:
     errors = sum(page["error_count"] for page in results["pages"].values())
     if errors:
         say(f"{errors} requests failed (see the JSON for the first of each page)\n")
+    concurrent_failed = not results.get("concurrency", {"passed": True})["passed"]
+    if concurrent_failed:
+        say("the concurrency run failed (see its table above)\n")
+    if errors or concurrent_failed:
         sys.exit(1)
 
 

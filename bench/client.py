@@ -102,10 +102,15 @@ class Client:
         return match.group(1)
 
     def sign_in(self, email: str, password: str) -> "Client":
-        token = self.csrf_token("/login")
-        response = self.post_form(
-            "/login", {"csrf_token": token, "email": email, "password": password}
-        )
+        for _ in range(5):
+            token = self.csrf_token("/login")
+            response = self.post_form(
+                "/login", {"csrf_token": token, "email": email, "password": password}
+            )
+            if response.status != 429:
+                break
+            # Many sign-ins from one address hit the sign-in rate limit: wait as it asks.
+            time.sleep(min(float(response.headers.get("retry-after") or 5), 65))
         if response.status != 302:
             raise RuntimeError(
                 f"sign-in as {email} failed: {response.status} {response.text[:300]}"

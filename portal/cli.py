@@ -115,3 +115,18 @@ from portal.maintenance.cli import backup_command, restore_command  # noqa: E402
 
 portal_cli.add_command(backup_command)
 portal_cli.add_command(restore_command)
+
+from portal.surveys.cli import survey_rollups_command  # noqa: E402
+
+portal_cli.add_command(survey_rollups_command)
+
+
+@portal_cli.command("rebuild-report-tallies")
+def rebuild_report_tallies_command() -> None:
+    """Rewrite the monthly report tallies (the dashboards' closed-loop counts) from the reports,
+    after a bulk import or a repair by hand; every change through the portal keeps them current."""
+    from portal.feedback.tallies import rebuild_report_tallies
+
+    rows = rebuild_report_tallies(db.session)
+    db.session.commit()
+    click.echo(f"report_tallies: {rows} rows")

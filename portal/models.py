@@ -11,6 +11,7 @@ from portal.accounts.models import (
 )
 from portal.agents.models import Agent, RoutingRule
 from portal.feedback.models import Report, ReportAttachment, ReportEvent, ReportSubscription
+from portal.feedback.tallies import ReportMonthTally
 from portal.governance.models import AgentPeriodFigures, GovernanceReview
 from portal.maintenance.models import Anonymisation
 from portal.notifications.models import Notification
@@ -19,10 +20,12 @@ from portal.surveys.models import (
     SurveyAudienceRole,
     SurveyCampaign,
     SurveyParticipation,
+    SurveyParticipationRollup,
     SurveyQuestion,
     SurveyResponse,
     SurveyRound,
     SurveyRoundAudience,
+    SurveyScoreRollup,
 )
 from portal.training.models import (
     AgentVersionChange,
@@ -67,6 +70,7 @@ __all__ = [
     "Report",
     "ReportAttachment",
     "ReportEvent",
+    "ReportMonthTally",
     "ReportSubscription",
     "Role",
     "RoutingRule",
@@ -75,10 +79,12 @@ __all__ = [
     "SurveyAudienceRole",
     "SurveyCampaign",
     "SurveyParticipation",
+    "SurveyParticipationRollup",
     "SurveyQuestion",
     "SurveyResponse",
     "SurveyRound",
     "SurveyRoundAudience",
+    "SurveyScoreRollup",
     "Team",
     "TrainingModule",
     "TrainingProgress",

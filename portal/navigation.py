@@ -37,11 +37,12 @@ NAV = (
 def nav_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
+    user = current_user._get_current_object()  # the proxy looks the user up on every read
     items = []
     for entry in NAV:
         if entry.endpoint not in current_app.view_functions:
             continue
-        if entry.roles and not current_user.has_any_role(*entry.roles):
+        if entry.roles and not user.has_any_role(*entry.roles):
             continue
         items.append(
             {

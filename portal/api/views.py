@@ -238,7 +238,12 @@ def _submission_key() -> str | None:
     if not _IDEMPOTENCY_KEY.fullmatch(key):
         message = "Use 1 to 200 visible ASCII characters."
         raise ApiError(400, f"{IDEMPOTENCY_HEADER}: {message}", {IDEMPOTENCY_HEADER: message})
-    scoped = hashlib.sha256(f"{api_user().id}:{key}".encode()).hexdigest()
+    return scoped_submission_key(api_user().id, key)
+
+
+def scoped_submission_key(user_id: int, key: str) -> str:
+    """The submission key an Idempotency-Key `key` of person `user_id` files under."""
+    scoped = hashlib.sha256(f"{user_id}:{key}".encode()).hexdigest()
     return f"api-{scoped[:60]}"
 
 
@@ -264,12 +269,12 @@ def file_report():
         confidential=payload.confidential,
         submission_key=key,
     )
-    is_retry = key is not None and feedback.find_report_by_submission_key(key) is not None
-    report = feedback.file_report(api_user(), data)
-    db.session.commit()
+    report, filed_now = feedback.file_or_find_report(api_user(), data)
+    # The answer is what the commit stores; written before it, nothing is read back afterwards.
     body = feedback.report_to_dict(report, api_user(), with_timeline=True)
     location = url_for(".get_report", report_id=report.id)
-    return body, 200 if is_retry else 201, {"Location": location}
+    db.session.commit()
+    return body, 201 if filed_now else 200, {"Location": location}
 
 
 @bp.get("/reports")

@@ -39,6 +39,7 @@ class FilterForm(Form):
             SelectChoice(ALL, "All teams"),
             *(SelectChoice(str(team.id), team.name) for team in teams),
         ]
+        self.visible_agents = agents  # in the order given
         self._agents = {agent.slug: agent for agent in agents}
         self._teams = {str(team.id): team for team in teams}
         first, last = default_window(today)

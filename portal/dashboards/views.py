@@ -20,10 +20,10 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 DASHBOARD_ROLES = ("manager", "owner", "admin")
 
 
-def _filters() -> FilterForm:
+def _filters(agents: list | None = None) -> FilterForm:
     return FilterForm(
         request.args,
-        agents=services.visible_agents(current_user),
+        agents=services.visible_agents(current_user) if agents is None else agents,
         teams=services.all_teams(),
         all_agents_label=(
             "All agents" if services.sees_every_agent(current_user) else "All my agents"
@@ -66,18 +66,18 @@ def overview():
             "dashboards/overview.html", form=form, scope=None, sees_all=sees_all
         ), 400
     scope = services.make_scope(form.start.data, form.end.data, None, form.chosen_team)
-    agents = services.visible_agents(current_user)
+    figures = services.figures_of(scope)
     charts = []
     headline = None
     if sees_all:
-        charts = [services.build_chart(key, scope) for key in services.chart_keys(scope)]
-        headline = services.headline(scope)
+        charts = [services.build_chart(key, scope, figures) for key in services.chart_keys(scope)]
+        headline = figures.headline()
     return render_template(
         "dashboards/overview.html",
         form=form,
         scope=scope,
         sees_all=sees_all,
-        glances=services.agents_at_a_glance(agents, scope),
+        glances=services.agents_at_a_glance(form.visible_agents, scope, figures),
         headline=headline,
         charts=charts,
         csv_args=_filter_args(form, None),
@@ -87,18 +87,21 @@ def overview():
 @bp.get("/agents/<slug>")
 @role_required(*DASHBOARD_ROLES)
 def agent(slug: str):
-    agent = get_agent_by_slug(slug) if slug_problem(slug) is None else None
+    visible = services.visible_agents(current_user)
+    agent = next((agent for agent in visible if agent.slug == slug), None)
     if agent is None:
-        abort(404)
-    if not services.may_view_agent(current_user, agent):
-        return _refuse_agent()
-    form = _filters()
+        agent = get_agent_by_slug(slug) if slug_problem(slug) is None else None
+        if agent is None:
+            abort(404)
+        return _refuse_agent()  # it exists, but is not one this person may see
+    form = _filters(visible)
     form.agent.data = agent.slug
     if not form.validate():
         return render_template("dashboards/agent.html", form=form, agent=agent, scope=None), 400
     scope = services.make_scope(form.start.data, form.end.data, agent, form.chosen_team)
-    charts = [services.build_chart(key, scope) for key in services.chart_keys(scope)]
-    headline = services.headline(scope)
+    figures = services.figures_of(scope)
+    charts = [services.build_chart(key, scope, figures) for key in services.chart_keys(scope)]
+    headline = figures.headline()
     reviews = (
         governance.reviews_of(agent) if governance.may_read_governance(current_user, agent) else []
     )
@@ -107,7 +110,7 @@ def agent(slug: str):
         form=form,
         agent=agent,
         scope=scope,
-        scorecard=governance.scorecard(agent, scope.start, scope.end),
+        scorecard=services.scorecard(agent, scope, figures),
         headline=headline,
         satisfaction_flag=services.satisfaction_flag(agent, headline.survey.satisfaction),
         charts=charts,

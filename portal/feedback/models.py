@@ -82,14 +82,27 @@ class Report(db.Model):
     __table_args__ = (
         sa.Index("ix_reports_agent_status", "agent_id", "status"),
         sa.Index("ix_reports_status_sla_due", "status", "sla_due_at"),
+        # The triage queue's counts and rows for one agent and severity, by status and due time.
+        sa.Index(
+            "ix_reports_agent_severity_status_due", "agent_id", "severity", "status", "sla_due_at"
+        ),
+        # A reporter's reports, newest first (My reports; a team's reports on the dashboards).
+        sa.Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+        # Governance's unsafe reports per agent and period (status too: duplicates are left out,
+        # so the count reads the index alone); the report tallies' bucket refresh.
+        sa.Index(
+            "ix_reports_agent_category_created", "agent_id", "category", "created_at", "status"
+        ),
+        # similar_open_reports scores an agent's open summaries from the index alone.
+        sa.Index(
+            "ix_reports_agent_status_created_summary", "agent_id", "status", "created_at", "summary"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(sa.ForeignKey("agents.id", ondelete="RESTRICT"))
     agent_version: Mapped[str] = mapped_column(sa.String(40), default="")
-    reporter_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     is_confidential: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     category: Mapped[ReportCategory] = mapped_column(enum_type(ReportCategory))
     # What the reporter said (may be unset) and what triage works with (always set).
@@ -264,3 +277,8 @@ class ReportAttachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+# The monthly rollup of these reports registers the session event that keeps it current on write:
+# imported here so that every process that writes reports has it.
+from portal.feedback import tallies  # noqa: E402, F401

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, User, UserRole
@@ -272,9 +273,8 @@ def _report_heading(report: Report) -> str:
 # Who sees what
 
 
-def reports_visible_to(user: User) -> sa.Select:
-    """A select of the reports `user` may see (a list or the API adds filters, order and paging)."""
-    stmt = sa.select(Report)
+def _visible_to(stmt: sa.Select, user: User) -> sa.Select:
+    """`stmt` (any select from reports) narrowed to the reports `user` may see."""
     if user.has_any_role(Role.TRIAGE, Role.ADMIN):
         return stmt
     followed = sa.select(ReportSubscription.report_id).where(ReportSubscription.user_id == user.id)
@@ -295,9 +295,32 @@ def reports_visible_to(user: User) -> sa.Select:
     )
 
 
-def get_visible_report(report_id: int, user: User) -> Report:
-    """The report, if `user` may see it; otherwise ReportError 404 (missing and hidden look alike)."""
-    report = db.session.get(Report, report_id)
+def reports_visible_to(user: User) -> sa.Select:
+    """A select of the reports `user` may see (a list or the API adds filters, order and paging)."""
+    return _visible_to(sa.select(Report), user)
+
+
+def _names_only(loader):
+    """People on a report's page show their name only: not their roles or team."""
+    return loader.options(lazyload(User.role_rows), lazyload(User.team))
+
+
+# What a report's page shows, in four queries whatever the number of events and people.
+_REPORT_PAGE_LOADS = (
+    _names_only(joinedload(Report.reporter)),
+    _names_only(joinedload(Report.assignee)),
+    _names_only(joinedload(Report.suggested_owner)),
+    _names_only(joinedload(Report.acted_on_by)),
+    _names_only(selectinload(Report.events).joinedload(ReportEvent.actor)),
+    selectinload(Report.subscriptions),
+    selectinload(Report.attachments),
+)
+
+
+def get_visible_report(report_id: int, user: User, *, for_page: bool = False) -> Report:
+    """The report, if `user` may see it; otherwise ReportError 404 (missing and hidden look alike).
+    `for_page`: also load what the report's page shows."""
+    report = db.session.get(Report, report_id, options=_REPORT_PAGE_LOADS if for_page else None)
     if report is None or not report.visible_to(user):
         raise ReportError("Report not found.", None, 404)
     return report
@@ -472,11 +495,19 @@ def report_to_dict(report: Report, viewer: User, *, with_timeline: bool = False)
 # Filing, "me too" and similar reports
 
 
-def find_report_by_submission_key(key: str | None) -> Report | None:
-    key = _clean_key(key)
+def _key_holder(key: str | None) -> sa.Row | None:
+    """Id, reporter, agent and summary of the report holding submission `key`, or None.
+
+    Only these columns, from the reports table alone: the unique index answers it. (Loading a whole
+    Report joins its agent, and with most keys NULL SQLite's statistics then favour a table scan.)
+    """
     if key is None:
         return None
-    return db.session.scalar(sa.select(Report).where(Report.submission_key == key))
+    return db.session.execute(
+        sa.select(Report.id, Report.reporter_id, Report.agent_id, Report.summary).where(
+            Report.submission_key == key
+        )
+    ).first()
 
 
 def _clean_summary(summary: str | None) -> str:
@@ -487,31 +518,37 @@ def _clean_key(key: str | None) -> str | None:
     return without_nul(key).strip()[:80] or None
 
 
-def previously_filed(reporter: User, data: ReportInput) -> Report | None:
-    """The report this same submission (same key, reporter, agent and summary) already filed."""
-    key = _clean_key(data.submission_key)
-    existing = find_report_by_submission_key(key) if key else None
+@dataclass(frozen=True)
+class SubmissionCheck:
+    """What a submission's key says before filing (one look-up)."""
+
+    earlier: Report | None = None  # this same submission was filed already (a retry)
+    key_taken: bool = False  # the key belongs to a different report
+
+
+def check_submission(reporter: User, data: ReportInput) -> SubmissionCheck:
+    """Whether this submission (same key, reporter, agent and summary) was filed already, or its
+    key is another report's."""
+    holder = _key_holder(_clean_key(data.submission_key))
+    if holder is None:
+        return SubmissionCheck()
     if (
-        existing is not None
-        and existing.reporter_id == reporter.id
+        holder.reporter_id == reporter.id
         and data.agent is not None
-        and existing.agent_id == data.agent.id
-        and existing.summary == _clean_summary(data.summary)
+        and holder.agent_id == data.agent.id
+        and holder.summary == _clean_summary(data.summary)
     ):
-        return existing
-    return None
+        return SubmissionCheck(earlier=db.session.get(Report, holder.id))
+    return SubmissionCheck(key_taken=True)
 
 
 def _same_submission(reporter: User, data: ReportInput) -> Report | None:
-    key = _clean_key(data.submission_key)
-    if not key:
-        return None
-    existing = previously_filed(reporter, data)
-    if existing is None and find_report_by_submission_key(key) is not None:
+    check = check_submission(reporter, data)
+    if check.key_taken:
         raise ReportError(
             "That submission key was already used for a different report.", "submission_key", 409
         )
-    return existing
+    return check.earlier
 
 
 def reportable_agents() -> list[Agent]:
@@ -530,10 +567,25 @@ def file_report(
 ) -> Report:
     """File a report. The same submission_key (double click, browser or API retry) returns the
     report already filed instead of a second one. Nothing is stored unless everything is valid."""
+    return file_or_find_report(reporter, data, attachments)[0]
+
+
+def file_or_find_report(
+    reporter: User,
+    data: ReportInput,
+    attachments: Sequence[attachment_files.UploadedFile] = (),
+) -> tuple[Report, bool]:
+    """`file_report`, also saying whether the report was filed now (False: this submission was
+    filed before and that report is returned).
+
+    Its reads come before its first write, and the report with its "filed" event is one flush:
+    SQLite's single write lock is held from that flush (then only the `report_filed` receivers
+    run) to the caller's commit.
+    """
     key = _clean_key(data.submission_key)
     existing = _same_submission(reporter, data)
     if existing is not None:
-        return existing
+        return existing, False
     if data.agent is None:
         raise ReportError("Choose the agent.", "agent")
     if data.agent.lifecycle is Lifecycle.RETIRED:
@@ -562,6 +614,7 @@ def file_report(
             checked.append(attachment_files.check_upload(upload))
         except attachment_files.AttachmentRefused as exc:
             raise ReportError(str(exc), "attachments") from None
+    suggested = suggest_owner(data.agent, data.category)
 
     report = Report(
         agent=data.agent,
@@ -578,23 +631,26 @@ def file_report(
         occurred_at=occurred_at,
         status=ReportStatus.NEW,
         submission_key=key,
+        suggested_owner_id=suggested.id if suggested else None,
         created_at=now,
         updated_at=now,
+        # A new report's collections start empty: filling them loads nothing.
+        attachments=[],
+        subscriptions=[],
     )
     _set_sla(report, now)
-    suggested = suggest_owner(data.agent, data.category)
-    report.suggested_owner_id = suggested.id if suggested else None
+    _record(report, EventKind.FILED, reporter, at=now)
     db.session.add(report)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
-        # Two copies of the same submission raced; the other one won.
+        # Two copies of the same submission raced and the other committed first (the unique key
+        # said no). Filing is its transaction's first write, so rolling back loses nothing else.
+        db.session.rollback()
         existing = _same_submission(reporter, data)
         if existing is None:
             raise
-        return existing
-    _record(report, EventKind.FILED, reporter, at=now)
+        return existing, False
     for item in checked:
         report.attachments.append(
             ReportAttachment(
@@ -604,7 +660,8 @@ def file_report(
                 size_bytes=len(item.content),
             )
         )
-    db.session.flush()
+    if checked:
+        db.session.flush()
     log.info(
         "report %s filed: agent=%s category=%s confidential=%s",
         report.id,
@@ -613,7 +670,7 @@ def file_report(
         report.is_confidential,
     )
     report_filed.send(report)
-    return report
+    return report, True
 
 
 # Words too common to say two summaries are about the same problem.
@@ -720,22 +777,25 @@ def triage_report(
     return report
 
 
+def _assignable(stmt: sa.Select) -> sa.Select:
+    return stmt.where(
+        User.is_active_account.is_(True),
+        User.id.in_(
+            sa.select(UserRole.user_id).where(
+                UserRole.role.in_((Role.OWNER, Role.TRIAGE, Role.ADMIN))
+            )
+        ),
+    ).order_by(User.name)
+
+
 def assignable_people() -> list[User]:
     """People a report can be routed to: active owners, triage staff and admins."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(
-                User.is_active_account.is_(True),
-                User.id.in_(
-                    sa.select(UserRole.user_id).where(
-                        UserRole.role.in_((Role.OWNER, Role.TRIAGE, Role.ADMIN))
-                    )
-                ),
-            )
-            .order_by(User.name)
-        )
-    )
+    return list(db.session.scalars(_assignable(sa.select(User))))
+
+
+def assignable_choices() -> list[tuple[int, str]]:
+    """(id, name) of the same people, for choice lists: one query, no User objects to build."""
+    return [tuple(row) for row in db.session.execute(_assignable(sa.select(User.id, User.name)))]
 
 
 @report_change
@@ -1154,14 +1214,83 @@ def triage_queue(viewer: User, filters: ReportFilters, now: datetime) -> sa.Sele
     return filter_reports(reports_visible_to(viewer), filters, now).order_by(*order)
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of the triage queue: only the columns the table shows, read as plain rows (building
+    25 Report objects with their agent and people cost more than the rest of the page)."""
+
+    id: int
+    summary: str
+    category: ReportCategory
+    is_confidential: bool
+    agent_name: str
+    severity: Severity
+    status: ReportStatus
+    assignee_name: str | None
+    suggested_owner_name: str | None
+    sla_due_at: datetime | None
+    created_at: datetime
+
+    # A report's own rules and path, not copies of them.
+    is_open = Report.is_open
+    is_overdue = Report.is_overdue
+    path = Report.path
+
+
+# Made once: building an alias's columns anew costs more than the query it is used in.
+_ASSIGNEE = aliased(User)
+_SUGGESTED_OWNER = aliased(User)
+
+
+def triage_queue_rows(
+    viewer: User, filters: ReportFilters, now: datetime, offset: int, limit: int
+) -> list[QueueRow]:
+    """One page of the triage queue (same filters and order as `triage_queue`), as QueueRows."""
+    assignee, suggested = _ASSIGNEE, _SUGGESTED_OWNER
+    _, order = SORTS.get(filters.sort, SORTS["due"])
+    # The page's ids first, sorted by the index's narrow rows; then only those rows, joined.
+    page_ids = filter_reports(_visible_to(sa.select(Report.id), viewer), filters, now)
+    page_ids = page_ids.order_by(*order).offset(offset).limit(limit)
+    stmt = (
+        sa.select(
+            Report.id,
+            Report.summary,
+            Report.category,
+            Report.is_confidential,
+            Agent.name,
+            Report.severity,
+            Report.status,
+            assignee.name,
+            suggested.name,
+            Report.sla_due_at,
+            Report.created_at,
+        )
+        .join_from(Report, Agent, Report.agent_id == Agent.id)
+        .outerjoin_from(Report, assignee, Report.assignee_id == assignee.id)
+        .outerjoin_from(Report, suggested, Report.suggested_owner_id == suggested.id)
+        .where(Report.id.in_(page_ids))
+        .order_by(*order)
+    )
+    return [QueueRow(*row) for row in db.session.execute(stmt)]
+
+
 def status_counts(viewer: User, filters: ReportFilters, now: datetime) -> dict[ReportStatus, int]:
     """How many reports per status match the other filters (one GROUP BY)."""
-    inner = filter_reports(reports_visible_to(viewer), filters, now, with_status=False).subquery()
-    rows = db.session.execute(
-        sa.select(inner.c.status, sa.func.count()).group_by(inner.c.status)
-    ).all()
-    found = {ReportStatus(status) if isinstance(status, str) else status: n for status, n in rows}
+    stmt = _visible_to(sa.select(Report.status, sa.func.count()), viewer)
+    stmt = filter_reports(stmt, filters, now, with_status=False).group_by(Report.status)
+    rows = db.session.execute(stmt).all()
+    found = {ReportStatus(status): n for status, n in rows}
     return {status: found.get(status, 0) for status in ReportStatus}
+
+
+def matching_total(counts: dict[ReportStatus, int], filters: ReportFilters) -> int:
+    """How many reports match all of `filters`, from `status_counts` (no COUNT query of its own):
+    the status filter only chooses which of the counted statuses belong."""
+    if filters.status:
+        return counts[filters.status]
+    if filters.open_only:
+        return sum(counts[status] for status in OPEN_STATUSES)
+    return sum(counts.values())
 
 
 def my_reports(user: User) -> list[Report]:
@@ -1170,6 +1299,35 @@ def my_reports(user: User) -> list[Report]:
             sa.select(Report)
             .where(Report.reporter_id == user.id)
             .order_by(Report.created_at.desc(), Report.id.desc())
+        )
+    )
+
+
+def filed_count(user: User) -> int:
+    """How many reports `user` has filed."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Report).where(Report.reporter_id == user.id)
+    )
+
+
+def filed_reports(user: User, offset: int, limit: int) -> list[Report]:
+    """A page of the reports `user` filed, newest first, with their events and the events' people
+    (for the timelines): one query each, whoever acted on them."""
+    newest_first = (Report.created_at.desc(), Report.id.desc())
+    # The page's ids first (a narrow sort), then only those reports.
+    page_ids = (
+        sa.select(Report.id)
+        .where(Report.reporter_id == user.id)
+        .order_by(*newest_first)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Report)
+            .where(Report.id.in_(page_ids))
+            .options(_names_only(selectinload(Report.events).joinedload(ReportEvent.actor)))
+            .order_by(*newest_first)
         )
     )
 

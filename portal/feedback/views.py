@@ -28,11 +28,12 @@ from portal.accounts.models import User
 from portal.agents.models import Agent, ReportCategory
 from portal.agents.services import get_agent_by_slug
 from portal.core.db import db
+from portal.core.paging import KnownTotalPage
 from portal.core.security import is_safe_next
 from portal.core.timeutil import utcnow
-from portal.core.web import error_response, role_required
+from portal.core.web import error_response, role_required, signed_in_user
 from portal.feedback import attachments as attachment_files
-from portal.feedback import services
+from portal.feedback import display, services
 from portal.feedback.forms import (
     ActForm,
     BulkForm,
@@ -56,6 +57,8 @@ from portal.feedback.models import (
 from portal.feedback.services import ReportError
 
 bp = Blueprint("feedback", __name__)
+for _name, _helper in display.TEMPLATE_GLOBALS.items():
+    bp.add_app_template_global(_helper, _name)
 
 PAGE_SIZE = 25
 EXPORT_LIMIT = 10_000
@@ -72,9 +75,9 @@ def _feedback_globals() -> dict:
     return {"my_open_report_count": my_open_report_count, "my_assigned_counts": my_assigned_counts}
 
 
-def _report_or_404(report_id: int) -> Report:
+def _report_or_404(report_id: int, for_page: bool = False) -> Report:
     try:
-        return services.get_visible_report(report_id, current_user)
+        return services.get_visible_report(report_id, signed_in_user(), for_page=for_page)
     except ReportError:
         abort(404)
 
@@ -132,16 +135,17 @@ def new_report():
         form.occurred_at.data = utcnow().replace(tzinfo=None, second=0, microsecond=0)
         form.submission_key.data = secrets.token_urlsafe(24)
     elif form.validate_on_submit():
-        agent = get_agent_by_slug(form.agent.data)
+        # The form only accepts the listed agents' slugs, so the agent is one of those.
+        agent = next((a for a in agents if a.slug == form.agent.data), None)
         try:
             data = _report_input(form, agent)
         except ReportError as exc:
             form.occurred_at.errors = [*form.occurred_at.errors, exc.message]
             return _render_report_form(form, [], False), 400
-        earlier = services.previously_filed(current_user, data)
-        if earlier is not None:  # a double click or a retry: the report is already there
-            return redirect(url_for(".report_detail", report_id=earlier.id))
-        if data.submission_key and services.find_report_by_submission_key(data.submission_key):
+        submission = services.check_submission(current_user, data)
+        if submission.earlier is not None:  # a double click or a retry: the report is there
+            return redirect(url_for(".report_detail", report_id=submission.earlier.id))
+        if submission.key_taken:
             # The same page was used again (Back, then a new report): give it a key of its own.
             data.submission_key = form.submission_key.data = secrets.token_urlsafe(24)
         if form.file_anyway.data != "1" and agent is not None:
@@ -158,12 +162,13 @@ def new_report():
                 else:
                     form.form_errors.append(exc.message)
             else:
+                report_id = report.id  # read before the commit expires it: no reload
                 db.session.commit()
                 flash(
-                    f"Thank you. Your report is #{report.id}; you will hear what is done about it.",
+                    f"Thank you. Your report is #{report_id}; you will hear what is done about it.",
                     "success",
                 )
-                return redirect(url_for(".report_detail", report_id=report.id))
+                return redirect(url_for(".report_detail", report_id=report_id))
     status = 400 if form.errors or form.form_errors else 200
     had_files = any(f.filename for f in request.files.getlist(form.attachments.name))
     return _render_report_form(form, similar, had_files and bool(similar)), status
@@ -244,21 +249,18 @@ def unsubscribe(report_id: int):
 @bp.get("/reports/mine")
 @login_required
 def my_reports():
-    page = request.args.get("page", 1, type=int)
-    filed = db.paginate(
-        sa.select(Report)
-        .where(Report.reporter_id == current_user.id)
-        .options(selectinload(Report.events))
-        .order_by(Report.created_at.desc(), Report.id.desc()),
-        page=page,
+    user = signed_in_user()
+    filed = KnownTotalPage(
+        page=request.args.get("page", 1, type=int),
         per_page=20,
-        error_out=False,
+        total=services.filed_count(user),
+        fetch=lambda offset, limit: services.filed_reports(user, offset, limit),
     )
     return render_template(
         "feedback/my_reports.html",
         filed=filed,
-        followed=services.followed_reports(current_user),
-        timelines={r.id: services.timeline(r, current_user) for r in filed.items},
+        followed=services.followed_reports(user),
+        timelines={r.id: services.timeline(r, user) for r in filed.items},
         now=utcnow(),
     )
 
@@ -289,9 +291,8 @@ def _detail_forms(report: Report, posted: str | None = None) -> dict[str, FlaskF
         name: cls(prefix=name) if name == posted else cls(prefix=name, formdata=None)
         for name, cls in FORMS.items()
     }
-    forms["route"].assignee.choices = [
-        (person.id, person.name) for person in services.assignable_people()
-    ]
+    # Read only when the route form is shown or posted (a callable is resolved on first read).
+    forms["route"].assignee.choices = services.assignable_choices
     for name, form in forms.items():
         if name == posted:
             continue
@@ -326,7 +327,7 @@ def _allowed_actions(report: Report, user: User) -> dict[str, bool]:
 
 
 def _render_detail(report: Report, forms: dict[str, FlaskForm], status: int = 200, error=None):
-    user = current_user
+    user = signed_in_user()
     possible_duplicates = []
     if report.can_work(user) and services.can_move(report, ReportStatus.DUPLICATE):
         possible_duplicates = [
@@ -349,7 +350,7 @@ def _render_detail(report: Report, forms: dict[str, FlaskForm], status: int = 20
 @bp.get("/reports/<int:report_id>")
 @login_required
 def report_detail(report_id: int):
-    report = _report_or_404(report_id)
+    report = _report_or_404(report_id, for_page=True)
     return _render_detail(report, _detail_forms(report))
 
 
@@ -570,23 +571,23 @@ def _queue_url(**changes) -> str:
 def triage_queue():
     filters = _queue_filters()
     now = utcnow()
-    page = db.paginate(
-        services.triage_queue(current_user, filters, now).options(
-            selectinload(Report.assignee), selectinload(Report.suggested_owner)
-        ),
-        page=max(1, request.args.get("page", 1, type=int)),
+    user = signed_in_user()
+    counts = services.status_counts(user, filters, now)
+    page = KnownTotalPage(
+        page=request.args.get("page", 1, type=int),
         per_page=PAGE_SIZE,
-        error_out=False,
+        total=services.matching_total(counts, filters),
+        fetch=lambda offset, limit: services.triage_queue_rows(user, filters, now, offset, limit),
     )
     bulk = BulkForm()
-    people = services.assignable_people()
-    bulk.assignee.choices = [(0, "Choose…")] + [(p.id, p.name) for p in people]
+    people = services.assignable_choices()
+    bulk.assignee.choices = [(0, "Choose…"), *people]
     return render_template(
         "feedback/triage_queue.html",
         page=page,
         filters=filters,
-        counts=services.status_counts(current_user, filters, now),
-        agents=db.session.scalars(sa.select(Agent).order_by(Agent.name)).all(),
+        counts=counts,
+        agents=db.session.execute(sa.select(Agent.id, Agent.name).order_by(Agent.name)).all(),
         people=people,
         bulk=bulk,
         sorts=services.SORTS,

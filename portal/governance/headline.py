@@ -3,12 +3,16 @@ metrics API and a quarterly review's frozen snapshot show. Every number comes fr
 that defines it (feedback, training, surveys); nothing is computed twice.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import Any
 
 from portal.feedback import metrics as feedback_metrics
 from portal.feedback.models import Severity
+from portal.governance import metrics as governance_metrics
 from portal.surveys import metrics as survey_metrics
 from portal.training import metrics as training_metrics
 
@@ -28,6 +32,18 @@ def _number(value: Any, places: int) -> Any:
     if value is None or value == WITHHELD:
         return value
     return round(float(value), places)
+
+
+def satisfaction_snapshot(survey: survey_metrics.SurveyScores) -> dict[str, Any]:
+    """The satisfaction figure as the scorecard reads it (and a review freezes it)."""
+    if survey.withheld:
+        return {"value": None, "withheld": True, "withheld_text": survey.withheld_text}
+    value = survey.satisfaction
+    return {
+        "value": None if value is None else f"{value:.2f}",
+        "withheld": False,
+        "answers": survey.responses,
+    }
 
 
 @dataclass(frozen=True)
@@ -57,16 +73,7 @@ class Headline:
         return self.survey.withheld_text
 
     def satisfaction_snapshot(self) -> dict[str, Any]:
-        """The satisfaction figure as the scorecard reads it (and a review freezes it)."""
-        survey = self.survey
-        if survey.withheld:
-            return {"value": None, "withheld": True, "withheld_text": survey.withheld_text}
-        value = survey.satisfaction
-        return {
-            "value": None if value is None else f"{value:.2f}",
-            "withheld": False,
-            "answers": survey.responses,
-        }
+        return satisfaction_snapshot(self.survey)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: the API's answer and a review's frozen headline. Withheld figures read
@@ -146,24 +153,13 @@ def _all_agents(
     ]
 
 
-def scope_survey_scores(
-    start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
+def _survey_from_monthly(
+    monthly: list[survey_metrics.ScoreTally], agent_id: int | None, team_id: int | None
 ) -> dict[date | None, survey_metrics.SurveyScores]:
-    """Survey figures of one scope, per calendar month ({month's first day: scores}) and for the
-    whole window (key None), with the anonymity rule applied as the dashboards publish them.
-
-    The dashboards show one agent and every agent, one team and every team, month by month and
-    for the whole period. So every figure comes from the same two GROUP BY queries (per month,
-    per agent[, per team]; and per agent[, per team] for the window), protected together: a small
-    group is withheld; teams are protected against their agent's total (more teams withheld);
-    months against the period's total (more months withheld); and the all-agents total is withheld
-    when it would give away the agents withheld beside it. Rounds count in the month their
-    period starts.
-    """
+    """The scope's survey figures from the per-month tallies (see `scope_survey_scores`)."""
     teams = ("team",) if team_id is not None else ()
     per_agent = ("agent", *teams)
-    monthly = _by_month(survey_metrics.score_tallies(start, end, group_by=("period", *per_agent)))
-    window = survey_metrics.score_tallies(start, end, group_by=per_agent)
+    window = _whole_window(monthly)
     if agent_id is not None:
         months = survey_metrics.protect_scores(
             monthly, ("period", *per_agent), totals_shown_over=("period", *teams)
@@ -178,30 +174,163 @@ def scope_survey_scores(
             team_id is None or scores.team_id == team_id
         )
 
-    empty = survey_metrics.SurveyScores(None, None, None, None, 0, None, None, None, threshold=0)
     result: dict[date | None, survey_metrics.SurveyScores] = {
         scores.period: scores for scores in months if in_scope(scores)
     }
-    result[None] = next((scores for scores in whole if in_scope(scores)), empty)
+    result[None] = next((scores for scores in whole if in_scope(scores)), NO_ANSWERS)
     return result
+
+
+NO_ANSWERS = survey_metrics.SurveyScores(None, None, None, None, 0, None, None, None, threshold=0)
+
+
+def _whole_window(monthly: list[survey_metrics.ScoreTally]) -> list[survey_metrics.ScoreTally]:
+    """Per-month tallies summed over the window (raw sums add up exactly)."""
+    groups: dict[tuple, list[survey_metrics.ScoreTally]] = {}
+    for tally in monthly:
+        groups.setdefault(tally.key[1:], []).append(tally)
+    return [survey_metrics.ScoreTally.combine(key, group) for key, group in groups.items()]
+
+
+def _monthly_tallies(
+    start: date, end: date, team_id: int | None
+) -> list[survey_metrics.ScoreTally]:
+    teams = ("team",) if team_id is not None else ()
+    return _by_month(survey_metrics.score_tallies(start, end, group_by=("period", "agent", *teams)))
+
+
+def scope_survey_scores(
+    start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
+) -> dict[date | None, survey_metrics.SurveyScores]:
+    """Survey figures of one scope, per calendar month ({month's first day: scores}) and for the
+    whole window (key None), with the anonymity rule applied as the dashboards publish them.
+
+    The dashboards show one agent and every agent, one team and every team, month by month and
+    for the whole period. So every figure comes from the same GROUP BY query (per month, per
+    agent[, per team]; the window is their sum), protected together: a small group is withheld;
+    teams are protected against their agent's total (more teams withheld); months against the
+    period's total (more months withheld); and the all-agents total is withheld when it would give
+    away the agents withheld beside it. Rounds count in the month their period starts.
+    """
+    return _survey_from_monthly(_monthly_tallies(start, end, team_id), agent_id, team_id)
 
 
 def scope_response_rates(
     start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
 ) -> tuple[list[survey_metrics.ResponseRate], survey_metrics.ResponseRate | None]:
     """(per round period, whole window) response rates of a scope. A team's rate is picked from
-    every team's, protected together, for the same reason as `scope_survey_scores`."""
-    dims = ["team"] if team_id is not None else []
+    every team's, protected together, for the same reason as `scope_survey_scores`. The window's
+    counts are the periods' summed (one pair of queries for both)."""
+    dims = ("team",) if team_id is not None else ()
 
     def pick(rates):
         return [rate for rate in rates if team_id is None or rate.team_id == team_id]
 
-    periods = survey_metrics.response_rate(
+    per_period = survey_metrics.rate_tallies(
         start, end, agent_id=agent_id, group_by=("period", *dims)
     )
-    whole = survey_metrics.response_rate(start, end, agent_id=agent_id, group_by=dims)
-    picked = pick(whole)
+    window: dict[tuple, survey_metrics.RateTally] = {}
+    for key, tally in per_period.items():
+        window[key[1:]] = window[key[1:]] + tally if key[1:] in window else tally
+    periods = survey_metrics.protect_rates(per_period, ("period", *dims))
+    picked = pick(survey_metrics.protect_rates(window, dims))
     return pick(periods), picked[0] if picked else None
+
+
+class ScopeFigures:
+    """Every measure of one scope ([start, end), an agent and/or a team, None: all), each read from
+    the database at most once and only when asked for: a dashboard's charts, its headline, the
+    overview's agents at a glance and the metrics API share them. A fixed number of SQL statements,
+    whatever the number of reports, answers or agents.
+    """
+
+    def __init__(
+        self, start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
+    ):
+        self.start, self.end = start, end
+        self.agent_id, self.team_id = agent_id, team_id
+        self.since, self.until = day_start(start), day_start(end)
+
+    @cached_property
+    def report_tallies(self) -> list[feedback_metrics.ReportTally]:
+        return feedback_metrics.report_tallies(self.since, self.until, self.agent_id, self.team_id)
+
+    def reports_by_agent(self) -> dict[int, list[feedback_metrics.ReportTally]]:
+        grouped: dict[int, list[feedback_metrics.ReportTally]] = {}
+        for tally in self.report_tallies:
+            grouped.setdefault(tally.agent_id, []).append(tally)
+        return grouped
+
+    @cached_property
+    def time_to_act(
+        self,
+    ) -> tuple[feedback_metrics.TimeToAct, dict[date, feedback_metrics.TimeToAct]]:
+        """(the window's, per UTC month filed)."""
+        return feedback_metrics.time_to_act_by_month(
+            self.since, self.until, self.agent_id, self.team_id
+        )
+
+    @cached_property
+    def _survey_monthly(self) -> list[survey_metrics.ScoreTally]:
+        return _monthly_tallies(self.start, self.end, self.team_id)
+
+    @cached_property
+    def survey(self) -> dict[date | None, survey_metrics.SurveyScores]:
+        """See `scope_survey_scores`."""
+        return _survey_from_monthly(self._survey_monthly, self.agent_id, self.team_id)
+
+    def survey_of_agent(self, agent_id: int) -> survey_metrics.SurveyScores:
+        """One agent's window figures, exactly as its own scope shows them (same query)."""
+        return _survey_from_monthly(self._survey_monthly, agent_id, self.team_id)[None]
+
+    @cached_property
+    def response_rates(
+        self,
+    ) -> tuple[list[survey_metrics.ResponseRate], survey_metrics.ResponseRate | None]:
+        return scope_response_rates(
+            self.start, self.end, agent_id=self.agent_id, team_id=self.team_id
+        )
+
+    @cached_property
+    def training_by_team(self) -> list[training_metrics.CompletionRow]:
+        return training_metrics.completion_by("team", self.start, self.end, agent_id=self.agent_id)
+
+    @property
+    def training(self) -> training_metrics.TrainingCompletion:
+        """The scope's training figures: the sum of its teams' (people without a team included)."""
+        rows = [
+            row for row in self.training_by_team if self.team_id is None or row.key == self.team_id
+        ]
+        return sum((row.figures for row in rows), training_metrics.TrainingCompletion())
+
+    @cached_property
+    def run_figures_by_month(self) -> dict[str, governance_metrics.RunFigures]:
+        """Run figures per month ('YYYY-MM'); run figures are per agent, the team does not apply."""
+        agent_ids = None if self.agent_id is None else [self.agent_id]
+        found = governance_metrics.run_figures_by(self.start, self.end, ("month",), agent_ids)
+        return {key[0]: figures for key, figures in found.items()}
+
+    @property
+    def run_figures(self) -> governance_metrics.RunFigures:
+        return sum(self.run_figures_by_month.values(), governance_metrics.RunFigures())
+
+    @cached_property
+    def run_figures_by_agent(self) -> dict[int, governance_metrics.RunFigures]:
+        agent_ids = None if self.agent_id is None else [self.agent_id]
+        found = governance_metrics.run_figures_by(self.start, self.end, ("agent",), agent_ids)
+        return {key[0]: figures for key, figures in found.items()}
+
+    def headline(self) -> Headline:
+        tallies = self.report_tallies
+        return Headline(
+            closed_loop=feedback_metrics.closed_loop_of(tallies),
+            confirmed_fix=feedback_metrics.confirmed_fix_of(tallies),
+            time_to_act=self.time_to_act[0],
+            sla=feedback_metrics.sla_of(tallies),
+            survey=self.survey[None],
+            response_rate=self.response_rates[1],
+            training=self.training,
+        )
 
 
 def headline_measures(
@@ -209,15 +338,6 @@ def headline_measures(
 ) -> Headline:
     """Every headline measure of [start, end) for one agent and/or team (None: all).
 
-    A fixed number of SQL statements (about ten), whatever the number of reports or answers.
+    A fixed number of SQL statements, whatever the number of reports or answers.
     """
-    since, until = day_start(start), day_start(end)
-    return Headline(
-        closed_loop=feedback_metrics.closed_loop_rate(None, since, until, agent_id, team_id),
-        confirmed_fix=feedback_metrics.confirmed_fix_rate(None, since, until, agent_id, team_id),
-        time_to_act=feedback_metrics.time_to_act(None, since, until, agent_id, team_id),
-        sla=feedback_metrics.sla_attainment(None, since, until, agent_id, team_id),
-        survey=scope_survey_scores(start, end, agent_id=agent_id, team_id=team_id)[None],
-        response_rate=scope_response_rates(start, end, agent_id=agent_id, team_id=team_id)[1],
-        training=training_metrics.training_completion(start, end, agent_id, team_id),
-    )
+    return ScopeFigures(start, end, agent_id=agent_id, team_id=team_id).headline()

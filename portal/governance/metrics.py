@@ -10,9 +10,11 @@ count every figure once. Periods of one agent never overlap, so run volumes add 
   (a quiet week does not weigh as much as a busy month).
 """
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -28,21 +30,29 @@ COST_PLACES = Decimal("0.0001")
 SAFETY_PLACES = Decimal("0.001")
 
 
-class utc_date(FunctionElement):
-    """The UTC calendar date of a stored timestamp, on SQLite (naive UTC text) and PostgreSQL."""
+class utc_midnight(FunctionElement):
+    """Midnight UTC at the start of a DATE column's day (`utc_midnight(col, 1)`: of the day after),
+    comparable with stored timestamps, so `created_at >= utc_midnight(day, 0)` can use an index on
+    created_at (taking the date of every stored timestamp could not)."""
 
-    type = sa.Date()
+    type = sa.DateTime()
     inherit_cache = True
 
 
-@compiles(utc_date)
-def _utc_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
+@compiles(utc_midnight)
+def _utc_midnight_sqlite(element, compiler, **kw):
+    column, days = list(element.clauses)
+    # Stored timestamps are 'YYYY-MM-DD HH:MM:SS...' text: 'YYYY-MM-DD' sorts just before them.
+    return (
+        f"date({compiler.process(column, **kw)}, '+' || {compiler.process(days, **kw)} || ' day')"
+    )
 
 
-@compiles(utc_date, "postgresql")
-def _utc_date_pg(element, compiler, **kw):
-    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+@compiles(utc_midnight, "postgresql")
+def _utc_midnight_pg(element, compiler, **kw):
+    column, days = list(element.clauses)
+    shifted = f"({compiler.process(column, **kw)} + {compiler.process(days, **kw)})"
+    return f"timezone('UTC', CAST({shifted} AS TIMESTAMP))"
 
 
 class month_of_date(FunctionElement):
@@ -71,21 +81,49 @@ def _decimal(value, places: Decimal) -> Decimal | None:
 
 @dataclass(frozen=True)
 class RunFigures:
-    """What the run figures of a window add up to."""
+    """What the run figures of a window add up to: raw sums, so windows combine exactly."""
 
-    periods: int
-    runs: int
-    unsafe_reports: int
-    quality_runs: int  # runs of the periods that state a quality %
-    quality_pct: Decimal | None
-    cost_runs: int
-    cost_per_unit: Decimal | None
+    periods: int = 0
+    runs: int = 0
+    unsafe_reports: int = 0
+    quality_runs: int = 0  # runs of the periods that state a quality %
+    quality_product: Decimal = Decimal(0)  # sum of quality % x runs over those periods
+    cost_runs: int = 0
+    cost_product: Decimal = Decimal(0)
 
     @property
     def safety_per_1000(self) -> Decimal | None:
         if not self.runs:
             return None
         return _decimal(Decimal(self.unsafe_reports) * 1000 / Decimal(self.runs), SAFETY_PLACES)
+
+    @property
+    def quality_pct(self) -> Decimal | None:
+        if not self.quality_runs:
+            return None
+        return _decimal(self.quality_product / self.quality_runs, QUALITY_PLACES)
+
+    @property
+    def cost_per_unit(self) -> Decimal | None:
+        if not self.cost_runs:
+            return None
+        return _decimal(self.cost_product / self.cost_runs, COST_PLACES)
+
+    def __add__(self, other: "RunFigures") -> "RunFigures":
+        return RunFigures(
+            *(mine + theirs for mine, theirs in zip(self._sums(), other._sums(), strict=True))
+        )
+
+    def _sums(self) -> tuple:
+        return (
+            self.periods,
+            self.runs,
+            self.unsafe_reports,
+            self.quality_runs,
+            self.quality_product,
+            self.cost_runs,
+            self.cost_product,
+        )
 
 
 def _weighted(column) -> tuple[sa.ColumnElement, sa.ColumnElement]:
@@ -96,95 +134,112 @@ def _weighted(column) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     return runs, product
 
 
-def _window(stmt: sa.Select, start: date, end: date, agent_id: int | None) -> sa.Select:
+RunKey = Literal["agent", "month"]
+
+
+def _keys(by: Sequence[RunKey]) -> list[sa.ColumnElement]:
+    columns = {
+        "agent": AgentPeriodFigures.agent_id,
+        "month": month_of_date(AgentPeriodFigures.period_start),
+    }
+    return [columns[name] for name in by]
+
+
+def _window(
+    stmt: sa.Select, start: date, end: date, agent_ids: Collection[int] | None
+) -> sa.Select:
     stmt = stmt.where(
         AgentPeriodFigures.period_start >= start, AgentPeriodFigures.period_start < end
     )
-    if agent_id is not None:
-        stmt = stmt.where(AgentPeriodFigures.agent_id == agent_id)
+    if agent_ids is not None:
+        stmt = stmt.where(AgentPeriodFigures.agent_id.in_(list(agent_ids)))
     return stmt
 
 
-def _unsafe_reports(month: bool) -> sa.Select:
+def _unsafe_reports(by: Sequence[RunKey]) -> sa.Select:
     """Unsafe reports joined to the run-figure period they were filed in."""
-    filed_on = utc_date(Report.created_at)
-    columns = [sa.func.count(Report.id)]
-    if month:
-        columns.insert(0, month_of_date(AgentPeriodFigures.period_start))
     return (
-        sa.select(*columns)
-        .select_from(Report)
+        sa.select(*_keys(by), sa.func.count(Report.id))
+        .select_from(AgentPeriodFigures)
         .join(
-            AgentPeriodFigures,
+            Report,
             sa.and_(
-                AgentPeriodFigures.agent_id == Report.agent_id,
-                filed_on >= AgentPeriodFigures.period_start,
-                filed_on <= AgentPeriodFigures.period_end,
+                Report.agent_id == AgentPeriodFigures.agent_id,
+                # Filed on a day of the period (UTC): [its first day's midnight, the next one's).
+                Report.created_at >= utc_midnight(AgentPeriodFigures.period_start, 0),
+                Report.created_at < utc_midnight(AgentPeriodFigures.period_end, 1),
             ),
         )
         .where(Report.category == ReportCategory.UNSAFE, Report.status != ReportStatus.DUPLICATE)
     )
 
 
-def _figures_columns() -> list[sa.ColumnElement]:
+def _product(value) -> Decimal:
+    # SQLite hands back floats for NUMERIC arithmetic; str() keeps the digits people typed.
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def run_figures_by(
+    start: date,
+    end: date,
+    by: Sequence[RunKey] = (),
+    agent_ids: Collection[int] | None = None,
+) -> dict[tuple, RunFigures]:
+    """Run figures starting in [start, end) per group (`by`: "agent" and/or "month", the month as
+    'YYYY-MM' of each period's start), for some agents or all. Groups without figures are absent.
+
+    Two SQL statements, whatever the number of agents, figures and reports.
+    """
+    keys = _keys(by)
     quality_runs, quality_product = _weighted(AgentPeriodFigures.quality_pct)
     cost_runs, cost_product = _weighted(AgentPeriodFigures.cost_per_unit)
-    return [
-        sa.func.count(AgentPeriodFigures.id),
-        sa.func.coalesce(sa.func.sum(AgentPeriodFigures.runs), 0),
-        quality_runs,
-        quality_product,
-        cost_runs,
-        cost_product,
-    ]
-
-
-def _run_figures(row, unsafe: int) -> RunFigures:
-    periods, runs, quality_runs, quality_product, cost_runs, cost_product = row
-    quality = (
-        _decimal(Decimal(str(quality_product)) / int(quality_runs), QUALITY_PLACES)
-        if quality_runs and quality_product is not None
-        else None
-    )
-    cost = (
-        _decimal(Decimal(str(cost_product)) / int(cost_runs), COST_PLACES)
-        if cost_runs and cost_product is not None
-        else None
-    )
-    return RunFigures(
-        periods=int(periods),
-        runs=int(runs),
-        unsafe_reports=int(unsafe),
-        quality_runs=int(quality_runs),
-        quality_pct=quality,
-        cost_runs=int(cost_runs),
-        cost_per_unit=cost,
-    )
+    totals = _window(
+        sa.select(
+            *keys,
+            sa.func.count(AgentPeriodFigures.id),
+            sa.func.coalesce(sa.func.sum(AgentPeriodFigures.runs), 0),
+            quality_runs,
+            quality_product,
+            cost_runs,
+            cost_product,
+        ),
+        start,
+        end,
+        agent_ids,
+    ).group_by(*keys)
+    unsafe_stmt = _window(_unsafe_reports(by), start, end, agent_ids).group_by(*_keys(by))
+    width = len(keys)
+    unsafe = {tuple(row[:width]): int(row[width]) for row in db.session.execute(unsafe_stmt)}
+    found = {}
+    for row in db.session.execute(totals):
+        key = tuple(row[:width])
+        periods, runs, q_runs, q_product, c_runs, c_product = row[width:]
+        if not periods:
+            continue  # an aggregate without GROUP BY over no rows
+        found[key] = RunFigures(
+            periods=int(periods),
+            runs=int(runs),
+            unsafe_reports=unsafe.get(key, 0),
+            quality_runs=int(q_runs),
+            quality_product=_product(q_product),
+            cost_runs=int(c_runs),
+            cost_product=_product(c_product),
+        )
+    return found
 
 
 def run_figures(start: date, end: date, agent_id: int | None = None) -> RunFigures:
-    """Run volume, unsafe reports, weighted quality % and cost of the figures starting in [start, end).
-
-    Two SQL statements, whatever the number of figures and reports.
-    """
-    totals = db.session.execute(_window(sa.select(*_figures_columns()), start, end, agent_id)).one()
-    unsafe = db.session.scalar(_window(_unsafe_reports(month=False), start, end, agent_id))
-    return _run_figures(totals, unsafe or 0)
+    """Run volume, unsafe reports, weighted quality % and cost of the figures starting in [start, end)."""
+    agent_ids = None if agent_id is None else [agent_id]
+    return run_figures_by(start, end, (), agent_ids).get((), RunFigures())
 
 
 def run_figures_by_month(
     start: date, end: date, agent_id: int | None = None
 ) -> dict[str, RunFigures]:
     """run_figures per month ('YYYY-MM' of each period's start); months without figures are absent."""
-    month = month_of_date(AgentPeriodFigures.period_start)
-    totals = db.session.execute(
-        _window(sa.select(month, *_figures_columns()), start, end, agent_id).group_by(month)
-    ).all()
-    unsafe = dict(
-        db.session.execute(
-            _window(_unsafe_reports(month=True), start, end, agent_id).group_by(
-                month_of_date(AgentPeriodFigures.period_start)
-            )
-        ).all()
-    )
-    return {key: _run_figures(rest, unsafe.get(key, 0)) for key, *rest in totals}
+    agent_ids = None if agent_id is None else [agent_id]
+    return {
+        key[0]: figures
+        for key, figures in run_figures_by(start, end, ("month",), agent_ids).items()
+    }

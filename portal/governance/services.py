@@ -279,16 +279,13 @@ def thresholds_snapshot(agent: Agent) -> dict[str, str | None]:
     return {name: _text(getattr(agent, name)) for name in THRESHOLDS}
 
 
-def measure(agent: Agent, start: date, end: date) -> dict[str, Any]:
-    """What was measured for `agent` in [start, end), JSON-safe: the scorecard's four figures and the
-    headline measures beside them. A review freezes exactly this."""
-    from portal.governance.headline import headline_measures
-
-    figures = metrics.run_figures(start, end, agent.id)
-    headline = headline_measures(start, end, agent_id=agent.id)
+def scorecard_measures(
+    start: date, end: date, figures: metrics.RunFigures, satisfaction: dict[str, Any]
+) -> dict[str, Any]:
+    """The scorecard's four figures of a window, JSON-safe (what `scorecard_lines` reads)."""
     return {
         "window": {"start": start.isoformat(), "last_day": last_day(end).isoformat()},
-        "satisfaction": headline.satisfaction_snapshot(),
+        "satisfaction": satisfaction,
         "safety_per_1000": {
             "value": _text(figures.safety_per_1000),
             "unsafe_reports": figures.unsafe_reports,
@@ -297,8 +294,18 @@ def measure(agent: Agent, start: date, end: date) -> dict[str, Any]:
         },
         "quality_pct": {"value": _text(figures.quality_pct), "runs": figures.quality_runs},
         "cost_per_unit": {"value": _text(figures.cost_per_unit), "runs": figures.cost_runs},
-        "headline": headline.to_dict(),
     }
+
+
+def measure(agent: Agent, start: date, end: date) -> dict[str, Any]:
+    """What was measured for `agent` in [start, end), JSON-safe: the scorecard's four figures and the
+    headline measures beside them. A review freezes exactly this."""
+    from portal.governance.headline import ScopeFigures
+
+    figures = ScopeFigures(start, end, agent_id=agent.id)
+    headline = figures.headline()
+    measured = scorecard_measures(start, end, figures.run_figures, headline.satisfaction_snapshot())
+    return {**measured, "headline": headline.to_dict()}
 
 
 def _basis(key: str, measured: dict[str, Any]) -> str:

@@ -241,6 +241,7 @@ def load(people: dict[str, User]) -> None:
                 known = _clamp(rng.gauss(3.9 if slug != "claims-triage" else 3.2, 0.8), 1, 5)
                 response.answers.append(SurveyAnswer(question_id=extra_question.id, score=known))
                 db.session.add(response)
+    # These rounds are already closed: this flush writes their rollups too (see services).
     db.session.flush()
 
     # The current month's round opens the way the sweep opens it: everyone asked is notified.

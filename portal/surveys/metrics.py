@@ -7,7 +7,12 @@
 - Response rate: people who answered a round / people it asked when it opened.
 
 Every figure is aggregated in the database (one GROUP BY query per call) over CLOSED rounds only:
-figures that moved while a round is open would tell who just answered.
+figures that moved while a round is open would tell who just answered. A closed round's sums never
+change, so scores and response rates read the rollup tables written when the round closed
+(`round_score_sums` and `round_participant_counts` define what they hold; services.roll_up_round
+writes them): the cost of a dashboard follows the number of rounds, agents and teams, not of answers.
+The campaign's own questions and the written comments (one campaign's results page) still read the
+answers themselves.
 
 Anonymity: a group with fewer answers than its campaign's threshold is WITHHELD (its figures and its
 count). Within one call, groups are also protected against subtraction: along each grouped
@@ -31,10 +36,12 @@ from portal.surveys.models import (
     SurveyAnswer,
     SurveyCampaign,
     SurveyParticipation,
+    SurveyParticipationRollup,
     SurveyQuestion,
     SurveyResponse,
     SurveyRound,
     SurveyRoundAudience,
+    SurveyScoreRollup,
     survey_campaign_agents,
 )
 
@@ -42,12 +49,15 @@ WITHHELD: Literal["withheld"] = "withheld"
 Withheld = Literal["withheld"]
 Dimension = Literal["agent", "team", "period", "round"]
 
-_RESPONSE_DIMENSIONS = {
-    "agent": SurveyResponse.agent_id,
-    "team": SurveyResponse.team_id,
-    "period": SurveyResponse.period_start,
-    "round": SurveyResponse.round_id,
+# Groups of the score rollup; a period is its round's period (the answers carry the same date).
+_SCORE_DIMENSIONS = {
+    "agent": SurveyScoreRollup.agent_id,
+    "team": SurveyScoreRollup.team_id,
+    "period": SurveyRound.period_start,
+    "round": SurveyScoreRollup.round_id,
 }
+PROMOTER_MIN = 9  # NPS: 9-10 promote
+DETRACTOR_MAX = 6  # 0-6 detract
 
 
 CHANGE_QUESTION = "What one change would help most?"
@@ -232,6 +242,38 @@ def _closed_rounds_filter(
     return stmt
 
 
+def round_score_sums(rounds: sa.ColumnElement[bool]) -> sa.Select:
+    """Per (round, agent, team) of the rounds matching `rounds`: answers, the satisfaction and
+    trust sums, promoters and detractors; the columns of SurveyScoreRollup, in its order."""
+    return (
+        sa.select(
+            SurveyResponse.round_id,
+            SurveyResponse.agent_id,
+            SurveyResponse.team_id,
+            sa.func.count(),
+            sa.func.sum(SurveyResponse.satisfaction),
+            sa.func.sum(SurveyResponse.trust),
+            sa.func.sum(sa.case((SurveyResponse.nps >= PROMOTER_MIN, 1), else_=0)),
+            sa.func.sum(sa.case((SurveyResponse.nps <= DETRACTOR_MAX, 1), else_=0)),
+        )
+        .join(SurveyRound, SurveyResponse.round_id == SurveyRound.id)
+        .where(rounds)
+        .group_by(SurveyResponse.round_id, SurveyResponse.agent_id, SurveyResponse.team_id)
+    )
+
+
+SCORE_SUM_COLUMNS = (
+    "round_id",
+    "agent_id",
+    "team_id",
+    "responses",
+    "satisfaction_sum",
+    "trust_sum",
+    "promoters",
+    "detractors",
+)
+
+
 def score_tallies(
     start: date | datetime | None = None,
     end: date | datetime | None = None,
@@ -242,29 +284,32 @@ def score_tallies(
     round_id: int | None = None,
     group_by: Sequence[Dimension] = (),
 ) -> list[ScoreTally]:
-    """Raw sums per group, from one GROUP BY query. Periods are rounds' periods in [start, end)."""
-    dims = [_RESPONSE_DIMENSIONS[name] for name in group_by]
+    """Raw sums per group, from one GROUP BY query over the rollups of closed rounds.
+
+    Periods are rounds' periods in [start, end).
+    """
+    dims = [_SCORE_DIMENSIONS[name] for name in group_by]
     stmt = (
         sa.select(
             *dims,
-            sa.func.count().label("responses"),
-            sa.func.sum(SurveyResponse.satisfaction),
-            sa.func.sum(SurveyResponse.trust),
-            sa.func.sum(sa.case((SurveyResponse.nps >= 9, 1), else_=0)),
-            sa.func.sum(sa.case((SurveyResponse.nps <= 6, 1), else_=0)),
+            sa.func.sum(SurveyScoreRollup.responses),
+            sa.func.sum(SurveyScoreRollup.satisfaction_sum),
+            sa.func.sum(SurveyScoreRollup.trust_sum),
+            sa.func.sum(SurveyScoreRollup.promoters),
+            sa.func.sum(SurveyScoreRollup.detractors),
             sa.func.max(SurveyCampaign.anonymity_threshold),
         )
-        .select_from(SurveyResponse)
-        .join(SurveyRound, SurveyResponse.round_id == SurveyRound.id)
+        .select_from(SurveyScoreRollup)
+        .join(SurveyRound, SurveyScoreRollup.round_id == SurveyRound.id)
         .join(SurveyCampaign, SurveyRound.campaign_id == SurveyCampaign.id)
     )
     stmt = _closed_rounds_filter(
         stmt, start=start, end=end, campaign_id=campaign_id, round_id=round_id
     )
     if agent_id is not None:
-        stmt = stmt.where(SurveyResponse.agent_id == agent_id)
+        stmt = stmt.where(SurveyScoreRollup.agent_id == agent_id)
     if team_id is not None:
-        stmt = stmt.where(SurveyResponse.team_id == team_id)
+        stmt = stmt.where(SurveyScoreRollup.team_id == team_id)
     if dims:
         stmt = stmt.group_by(*dims)
     tallies = []
@@ -398,15 +443,47 @@ class ResponseRate:
         return withheld_text(self.threshold, self.withheld_reason)
 
 
+def round_participant_counts(rounds: sa.ColumnElement[bool]) -> sa.Select:
+    """Per (round, team) of the rounds matching `rounds`: people who answered; the columns of
+    SurveyParticipationRollup, in its order."""
+    return (
+        sa.select(SurveyParticipation.round_id, SurveyParticipation.team_id, sa.func.count())
+        .join(SurveyRound, SurveyParticipation.round_id == SurveyRound.id)
+        .where(rounds)
+        .group_by(SurveyParticipation.round_id, SurveyParticipation.team_id)
+    )
+
+
+PARTICIPANT_COUNT_COLUMNS = ("round_id", "team_id", "participants")
+
 _RATE_DIMENSIONS = {
-    "team": (SurveyParticipation.team_id, SurveyRoundAudience.team_id),
+    "team": (SurveyParticipationRollup.team_id, SurveyRoundAudience.team_id),
     "period": (SurveyRound.period_start, SurveyRound.period_start),
     "campaign": (SurveyRound.campaign_id, SurveyRound.campaign_id),
     "round": (SurveyRound.id, SurveyRound.id),
 }
 
 
-def response_rate(
+@dataclass(frozen=True)
+class RateTally:
+    """Raw counts of one group's response rate. Never shown as they are: see `protect_rates`."""
+
+    participants: int  # people who answered
+    audience: int  # people asked (the snapshot when each round opened)
+    threshold: int
+
+    def __add__(self, other: "RateTally") -> "RateTally":
+        return RateTally(
+            self.participants + other.participants,
+            self.audience + other.audience,
+            max(self.threshold, other.threshold),
+        )
+
+
+RateDimension = Literal["team", "period", "campaign", "round"]
+
+
+def rate_tallies(
     start: date | datetime | None = None,
     end: date | datetime | None = None,
     *,
@@ -414,9 +491,10 @@ def response_rate(
     team_id: int | None = None,
     campaign_id: int | None = None,
     round_id: int | None = None,
-    group_by: Sequence[Literal["team", "period", "campaign", "round"]] = (),
-) -> list[ResponseRate]:
-    """Response rate of closed rounds per group (team, period, campaign, round): two GROUP BY queries.
+    group_by: Sequence[RateDimension] = (),
+) -> dict[tuple, RateTally]:
+    """Raw response-rate counts of closed rounds per group: two GROUP BY queries (over the
+    participation rollup and the audience snapshot). Groups add up: see `RateTally.__add__`.
 
     `agent_id` keeps the rounds of campaigns that ask about that agent. The audience is the snapshot
     taken when each round opened; a person's team is the one they had when they answered.
@@ -439,9 +517,13 @@ def response_rate(
         return stmt
 
     answered = (
-        sa.select(*answered_dims, sa.func.count(), sa.func.max(SurveyCampaign.anonymity_threshold))
-        .select_from(SurveyParticipation)
-        .join(SurveyRound, SurveyParticipation.round_id == SurveyRound.id)
+        sa.select(
+            *answered_dims,
+            sa.func.sum(SurveyParticipationRollup.participants),
+            sa.func.max(SurveyCampaign.anonymity_threshold),
+        )
+        .select_from(SurveyParticipationRollup)
+        .join(SurveyRound, SurveyParticipationRollup.round_id == SurveyRound.id)
         .join(SurveyCampaign, SurveyRound.campaign_id == SurveyCampaign.id)
     )
     answered = scoped(answered)
@@ -457,33 +539,37 @@ def response_rate(
     )
     asked = scoped(asked)
     if team_id is not None:
-        answered = answered.where(SurveyParticipation.team_id == team_id)
+        answered = answered.where(SurveyParticipationRollup.team_id == team_id)
         asked = asked.where(SurveyRoundAudience.team_id == team_id)
     if group_by:
         answered = answered.group_by(*answered_dims)
         asked = asked.group_by(*asked_dims)
 
     width = len(group_by)
-    counts: dict[tuple, tuple[int, int]] = {}
+    tallies: dict[tuple, RateTally] = {}
     for row in db.session.execute(answered):
         if row[width]:
-            counts[tuple(row[:width])] = (int(row[width]), int(row[width + 1]))
-    sizes: dict[tuple, tuple[int, int]] = {}
+            tallies[tuple(row[:width])] = RateTally(int(row[width]), 0, int(row[width + 1]))
     for row in db.session.execute(asked):
         if row[width]:
-            sizes[tuple(row[:width])] = (int(row[width]), int(row[width + 1]))
+            key = tuple(row[:width])
+            tallies[key] = tallies.get(key, RateTally(0, 0, 0)) + RateTally(
+                0, int(row[width]), int(row[width + 1])
+            )
+    return tallies
 
-    keys = sorted(counts.keys() | sizes.keys(), key=repr)
-    cells = []
-    for key in keys:
-        participants, threshold_a = counts.get(key, (0, 0))
-        _, threshold_b = sizes.get(key, (0, 0))
-        cells.append(_Cell(key, participants, max(threshold_a, threshold_b)))
-    hidden = withheld_keys(cells, range(width))
+
+def protect_rates(
+    tallies: dict[tuple, RateTally], group_by: Sequence[RateDimension]
+) -> list[ResponseRate]:
+    """Present rate tallies with small groups withheld (and those that would reveal them)."""
+    keys = sorted(tallies, key=repr)
+    cells = [_Cell(key, tallies[key].participants, tallies[key].threshold) for key in keys]
+    hidden = withheld_keys(cells, range(len(group_by)))
     rates = []
     for cell in cells:
         parts = dict(zip(group_by, cell.key, strict=True))
-        audience = sizes.get(cell.key, (0, 0))[0]
+        audience = tallies[cell.key].audience
         is_hidden = cell.key in hidden
         rate: float | Withheld | None = None
         if is_hidden:
@@ -504,6 +590,30 @@ def response_rate(
             )
         )
     return rates
+
+
+def response_rate(
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    *,
+    agent_id: int | None = None,
+    team_id: int | None = None,
+    campaign_id: int | None = None,
+    round_id: int | None = None,
+    group_by: Sequence[RateDimension] = (),
+) -> list[ResponseRate]:
+    """Response rate of closed rounds per group (team, period, campaign, round), small groups
+    withheld: see `rate_tallies` and `protect_rates`."""
+    tallies = rate_tallies(
+        start,
+        end,
+        agent_id=agent_id,
+        team_id=team_id,
+        campaign_id=campaign_id,
+        round_id=round_id,
+        group_by=group_by,
+    )
+    return protect_rates(tallies, group_by)
 
 
 # --- The campaign's own questions --------------------------------------------------------------

@@ -316,3 +316,43 @@ class SurveyAnswer(db.Model):
     text: Mapped[str | None] = mapped_column(sa.Text)
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+class SurveyScoreRollup(db.Model):
+    """The sums behind every score figure of one CLOSED round, per agent and respondent team.
+
+    Written by `services.roll_up_round` in the transaction that closes the round (and rewritten if a
+    closed round's answers ever change), so dashboards read a few rows per round and agent instead
+    of every answer. `team_id` NULL: people without a team. NULLs are distinct in the unique
+    constraint, and a deleted team turns its rows into further NULL rows (as it does the answers'),
+    so readers always SUM the rows of a group.
+    """
+
+    __tablename__ = "survey_score_rollups"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "agent_id", "team_id"),
+        sa.Index("ix_survey_score_rollups_agent_round", "agent_id", "round_id"),
+        sa.Index("ix_survey_score_rollups_team_round", "team_id", "round_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_rounds.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(sa.ForeignKey("agents.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    responses: Mapped[int]
+    satisfaction_sum: Mapped[int]
+    trust_sum: Mapped[int]
+    promoters: Mapped[int]
+    detractors: Mapped[int]
+
+
+class SurveyParticipationRollup(db.Model):
+    """How many people of each team answered one CLOSED round (the response rate's numerator)."""
+
+    __tablename__ = "survey_participation_rollups"
+    __table_args__ = (sa.UniqueConstraint("round_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_rounds.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    participants: Mapped[int]

@@ -6,7 +6,7 @@ participation and their answers are written in one transaction but to tables tha
 
 import calendar
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -20,6 +20,7 @@ from portal.agents.models import Agent, Lifecycle
 from portal.core.db import db
 from portal.core.sweep import sweep_task
 from portal.notifications.services import notify
+from portal.surveys import metrics
 from portal.surveys.models import (
     MIN_ANONYMITY_THRESHOLD,
     Cadence,
@@ -28,10 +29,12 @@ from portal.surveys.models import (
     SurveyAudienceRole,
     SurveyCampaign,
     SurveyParticipation,
+    SurveyParticipationRollup,
     SurveyQuestion,
     SurveyResponse,
     SurveyRound,
     SurveyRoundAudience,
+    SurveyScoreRollup,
 )
 
 log = logging.getLogger(__name__)
@@ -386,8 +389,11 @@ def round_path(survey_round: SurveyRound) -> str:
 
 
 def close_round(survey_round: SurveyRound, now: datetime) -> None:
-    """Close one round now: it takes no more answers, and its figures may be shown."""
+    """Close one round now: it takes no more answers, and its figures may be shown (rolled up)."""
     survey_round.closed_at = now
+    # Written now, so the round's row is locked until commit: an answer still being submitted
+    # either commits first (and is rolled up below) or finds the round closed (submit_answers).
+    db.session.flush()
     # Rewrite the round's participation rows in user order, so their physical order in the table no
     # longer follows the order in which people answered (which the answers' rows still do).
     rows = db.session.execute(
@@ -403,6 +409,7 @@ def close_round(survey_round: SurveyRound, now: datetime) -> None:
                 for user_id, team_id in sorted(rows, key=lambda row: row[0])
             ],
         )
+    roll_up_round(survey_round)
     survey_round_closed.send(survey_round)
 
 
@@ -442,6 +449,73 @@ def advance_survey_rounds(now: datetime) -> int:
             done += 1
     db.session.flush()
     return done
+
+
+# --- Rollups of closed rounds ------------------------------------------------------------------
+
+
+def _roll_up(execute: Callable[[sa.Executable], object], rounds: sa.ColumnElement[bool]) -> None:
+    """Replace the rollups of the rounds matching `rounds` (closed ones) with fresh sums."""
+    chosen = sa.select(SurveyRound.id).where(rounds)
+    closed = sa.and_(rounds, SurveyRound.closed_at.is_not(None))
+    for model, sums, columns in (
+        (SurveyScoreRollup, metrics.round_score_sums, metrics.SCORE_SUM_COLUMNS),
+        (
+            SurveyParticipationRollup,
+            metrics.round_participant_counts,
+            metrics.PARTICIPANT_COUNT_COLUMNS,
+        ),
+    ):
+        execute(sa.delete(model).where(model.round_id.in_(chosen)))
+        execute(sa.insert(model).from_select(list(columns), sums(closed)))
+
+
+def roll_up_round(survey_round: SurveyRound) -> None:
+    """Write a closed round's rollups (score sums per agent and team, participants per team).
+
+    Called in the transaction that closes the round; one INSERT ... SELECT ... GROUP BY per table.
+    """
+    db.session.flush()
+    _roll_up(db.session.connection().execute, SurveyRound.id == survey_round.id)
+
+
+def rebuild_survey_rollups(connection: sa.Connection | None = None) -> dict[str, int]:
+    """Rewrite the rollups of every closed round (after answers were written in bulk, or by hand).
+
+    Runs on `connection` if given (the benchmark's seed), else in the session. Returns the rows
+    now in each rollup table.
+    """
+    if connection is None:
+        db.session.flush()
+        connection = db.session.connection()
+    execute = connection.execute
+    _roll_up(execute, sa.true())
+    return {
+        model.__tablename__: execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+        for model in (SurveyScoreRollup, SurveyParticipationRollup)
+    }
+
+
+@sa.event.listens_for(db.session, "after_flush")
+def _roll_up_again_if_closed_rounds_changed(session: sa.orm.Session, _context) -> None:
+    """Answers or participation of a CLOSED round written or removed through the ORM (nothing in
+    the portal does: a closed round takes no answers): its rollups are rewritten in the same flush,
+    so the figures never disagree with the rows they sum."""
+    round_ids = set()
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(item, SurveyResponse | SurveyParticipation):
+            round_ids.update(v for v in sa.inspect(item).attrs.round_id.history.sum() if v)
+    if not round_ids:
+        return
+    connection = session.connection()
+    closed = connection.execute(
+        sa.select(SurveyRound.id).where(
+            SurveyRound.id.in_(sorted(round_ids)), SurveyRound.closed_at.is_not(None)
+        )
+    ).scalars()
+    closed_ids = sorted(closed)
+    if closed_ids:
+        _roll_up(connection.execute, SurveyRound.id.in_(closed_ids))
 
 
 # --- Audiences ---------------------------------------------------------------------------------
@@ -584,6 +658,23 @@ def _check_answers(campaign: SurveyCampaign, answers: Iterable[AgentAnswers]) ->
                 raise SurveyError(f"Keep written answers to {MAX_TEXT_ANSWER} characters.")
 
 
+def _still_open(survey_round: SurveyRound) -> bool:
+    """Is the round still not closed, read again now that this transaction writes?
+
+    The round may have closed since the page read it. PostgreSQL: the shared lock waits for a
+    closing transaction (which then holds the row) and reads its result, and while held keeps the
+    round from closing until this answer commits, so the closing rollup counts it. SQLite: the
+    participation insert before this took the single write lock, so nobody can close the round
+    before this transaction ends, and this read sees every committed close.
+    """
+    closed_at = db.session.scalar(
+        sa.select(SurveyRound.closed_at)
+        .where(SurveyRound.id == survey_round.id)
+        .with_for_update(read=True)
+    )
+    return closed_at is None
+
+
 def submit_answers(
     survey_round: SurveyRound, user: User, answers: list[AgentAnswers], now: datetime
 ) -> None:
@@ -606,6 +697,8 @@ def submit_answers(
     )
     if not inserted:
         raise SurveyError(ALREADY_ANSWERED, status=409)
+    if not _still_open(survey_round):
+        raise SurveyError(ROUND_CLOSED, status=409)
     for answer in answers:
         response = SurveyResponse(
             round_id=survey_round.id,

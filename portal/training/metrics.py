@@ -49,11 +49,21 @@ def _share(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True)
 class TrainingCompletion:
-    due: int
-    completed: int
-    overdue: int
-    first_attempts: int
-    first_attempt_passes: int
+    due: int = 0
+    completed: int = 0
+    overdue: int = 0
+    first_attempts: int = 0
+    first_attempt_passes: int = 0
+
+    def __add__(self, other: "TrainingCompletion") -> "TrainingCompletion":
+        """Counts of two groups together (teams of one period add up to the period's)."""
+        return TrainingCompletion(
+            self.due + other.due,
+            self.completed + other.completed,
+            self.overdue + other.overdue,
+            self.first_attempts + other.first_attempts,
+            self.first_attempt_passes + other.first_attempt_passes,
+        )
 
     @property
     def rate(self) -> float | None:

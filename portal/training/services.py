@@ -1114,14 +1114,28 @@ def has_passed(user: User, version: ModuleVersion) -> bool:
     )
 
 
+def _attempt_record(user: User, version: ModuleVersion) -> tuple[int, bool]:
+    """How many attempts `user` made on `version`, and whether one passed: one query."""
+    used, passes = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((Attempt.passed.is_(True), 1)))).where(
+            Attempt.user_id == user.id, Attempt.version_id == version.id
+        )
+    ).one()
+    return used, passes > 0
+
+
 def attempt_refusal(user: User, module: TrainingModule) -> str | None:
     """Why `user` may not take the live version's knowledge check now, or None."""
     version = module.live_version
-    if has_passed(user, version):
+    return _refusal(version, *_attempt_record(user, version))
+
+
+def _refusal(version: ModuleVersion, used: int, passed: bool) -> str | None:
+    if passed:
         return (
             f"You have passed {version.label.lower()} of this module; there is nothing to retake."
         )
-    if version.attempt_limit is not None and attempts_used(user, version) >= version.attempt_limit:
+    if version.attempt_limit is not None and used >= version.attempt_limit:
         return (
             f"You have used all {version.attempt_limit} attempts on this version. "
             "Ask the module's owner or your manager for help."
@@ -1163,7 +1177,8 @@ def submit_attempt(
             "and try again.",
             status=409,
         )
-    if refusal := attempt_refusal(user, module):
+    used, passed = _attempt_record(user, version)
+    if refusal := _refusal(version, used, passed):
         raise TrainingError(refusal, status=409)
     errors = {}
     for question in version.questions:
@@ -1182,23 +1197,28 @@ def submit_attempt(
         user_id=user.id,
         module_id=module.id,
         version_id=version.id,
-        attempt_number=attempts_used(user, version) + 1,
+        attempt_number=used + 1,
         submission_key=submission_key or None,
         score_pct=score.score_pct,
         passed=score.score_pct >= version.pass_mark_pct,
         submitted_at=now or utcnow(),
     )
-    for scored in score.answers:
-        attempt.answers.append(
-            AttemptAnswer(
-                question_id=scored.question.id,
-                chosen_choice_ids=sorted(scored.chosen),
-                credit=scored.credit,
-                is_correct=scored.is_correct,
-            )
-        )
     db.session.add(attempt)
     db.session.flush()
+    # One INSERT for all answers. As ORM objects they would be one INSERT each on SQLite: the
+    # session needs each new id back, and SQLite cannot say which returned id is which row's.
+    answer_rows = [
+        {
+            "attempt_id": attempt.id,
+            "question_id": scored.question.id,
+            "chosen_choice_ids": sorted(scored.chosen),
+            "credit": scored.credit,
+            "is_correct": scored.is_correct,
+        }
+        for scored in score.answers
+    ]
+    if answer_rows:
+        db.session.execute(sa.insert(AttemptAnswer), answer_rows)
     if attempt.passed:
         record_completions(attempt)
     return attempt

@@ -195,8 +195,9 @@ def knowledge_check(module_id: int):
             db.session.rollback()
             notice, status, answers = exc.message, exc.status, {}
         else:
+            attempt_id = attempt.id  # read before the commit expires it: no reload
             db.session.commit()
-            return redirect(url_for("training.attempt_result", attempt_id=attempt.id))
+            return redirect(url_for("training.attempt_result", attempt_id=attempt_id))
     version = module.live_version
     return render_template(
         "training/check.html",

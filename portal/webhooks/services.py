@@ -275,28 +275,35 @@ def waiting_count(endpoint: WebhookEndpoint) -> int:
 def record_event(kind: EventKind, data: dict[str, Any]) -> WebhookEvent | None:
     """Write an event and a delivery for each endpoint that wants it, in the caller's transaction.
     Nothing is stored when no endpoint wants the event. Paused endpoints queue it for later."""
-    endpoints = [
-        endpoint
-        for endpoint in db.session.scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id))
-        if endpoint.wants(kind)
+    # Only ids and events: this runs inside the change's write transaction, so it stays light.
+    endpoint_ids = [
+        endpoint_id
+        for endpoint_id, events in db.session.execute(
+            sa.select(WebhookEndpoint.id, WebhookEndpoint.events).order_by(WebhookEndpoint.id)
+        )
+        if kind.value in events
     ]
-    if not endpoints:
+    if not endpoint_ids:
         return None
     now = utcnow()
     event = WebhookEvent(event_id=str(uuid.uuid4()), kind=kind, payload=data, created_at=now)
     db.session.add(event)
-    for endpoint in endpoints:
-        db.session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint.id,
-                event=event,
-                status=DeliveryStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
     db.session.flush()
+    # One INSERT for every endpoint's delivery (as ORM objects SQLite would take one each).
+    db.session.execute(
+        sa.insert(WebhookDelivery),
+        [
+            {
+                "endpoint_id": endpoint_id,
+                "event_id": event.id,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for endpoint_id in endpoint_ids
+        ],
+    )
     return event
 
 

@@ -103,29 +103,8 @@ def measure(app, world: World, name: str, statements_of) -> int:
     return len(statements)
 
 
-# Pages still over the limit (measured; the count does not grow with the data), and on which
-# databases. Each is a fix to make in its package, not a number to raise here: strict, so the
-# marker must go when the page is fixed.
-BOTH = {"sqlite", "postgresql"}
-OVER_LIMIT = {
-    "dashboard_overview": ("about 16 statements per agent (320 with 20 agents)", BOTH),
-    "dashboard_agent": ("57 statements: one aggregate per chart and figure", BOTH),
-    "report_post": ("16: agent read twice, several report look-ups, webhook endpoints", BOTH),
-    "knowledge_check_post": (
-        "18 on SQLite: one INSERT per answer (batched on PostgreSQL)",
-        {"sqlite"},
-    ),
-    "api_report_post": ("17-20: the token's person and the new report read again", BOTH),
-    "api_metrics": ("17: one aggregate per figure", BOTH),
-}
-
-
 @pytest.mark.parametrize("name", list(PAGES))
-def test_statements_are_few_and_do_not_grow(app, seed_world, statements_of, name, request):
-    reason, databases = OVER_LIMIT.get(name, ("", set()))
-    with app.app_context():
-        if db.engine.dialect.name in databases:
-            request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+def test_statements_are_few_and_do_not_grow(app, seed_world, statements_of, name):
     small_world = seed_world(SMALL)
     small = measure(app, small_world, name, statements_of)
     large_world = seed_world(LARGE)
