@@ -186,14 +186,17 @@ def satisfaction_chart(scope: Scope, figures: ScopeFigures) -> Chart:
             "showgrid": False,
         },
     )
-    figure.add_scatter(
-        x=x,
-        y=[plotted(row[4]) for row in rows],
-        name="NPS (-100 to 100)",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": "#009E73", "width": 2, "dash": "dot"},
-        marker={"size": 7, "symbol": "diamond"},
+    figure.add_trace(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [plotted(row[4]) for row in rows],
+            "name": "NPS (-100 to 100)",
+            "yaxis": "y2",
+            "mode": "lines+markers",
+            "line": {"color": "#009E73", "width": 2, "dash": "dot"},
+            "marker": {"size": 7, "symbol": "diamond"},
+        }
     )
     if scope.agent is not None and scope.agent.satisfaction_min is not None:
         threshold_line(
@@ -531,14 +534,17 @@ def run_figures_chart(scope: Scope, figures: ScopeFigures) -> Chart:
             "showgrid": False,
         },
     )
-    figure.add_scatter(
-        x=x,
-        y=[plotted(row[3]) for row in rows],
-        name="Unsafe per 1,000 runs",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": "#D55E00", "width": 2},
-        marker={"size": 7, "symbol": "square"},
+    figure.add_trace(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [plotted(row[3]) for row in rows],
+            "name": "Unsafe per 1,000 runs",
+            "yaxis": "y2",
+            "mode": "lines+markers",
+            "line": {"color": "#D55E00", "width": 2},
+            "marker": {"size": 7, "symbol": "square"},
+        }
     )
     if agent is not None and agent.safety_max_per_1000 is not None:
         threshold_line(

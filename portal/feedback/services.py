@@ -542,6 +542,17 @@ def check_submission(reporter: User, data: ReportInput) -> SubmissionCheck:
     return SubmissionCheck(key_taken=True)
 
 
+def twin_among(reports: list[Report], reporter: User, data: ReportInput) -> Report | None:
+    """The report among `reports` that this very submission filed meanwhile: a double click's
+    other copy that committed after this one checked the key. It is this submission's report."""
+    key = _clean_key(data.submission_key)
+    if key is None:
+        return None
+    return next(
+        (r for r in reports if r.submission_key == key and r.reporter_id == reporter.id), None
+    )
+
+
 def _same_submission(reporter: User, data: ReportInput) -> Report | None:
     check = check_submission(reporter, data)
     if check.key_taken:

@@ -150,6 +150,9 @@ def new_report():
             data.submission_key = form.submission_key.data = secrets.token_urlsafe(24)
         if form.file_anyway.data != "1" and agent is not None:
             similar = services.similar_open_reports(agent, data.summary)
+            twin = services.twin_among(similar, current_user, data)
+            if twin is not None:  # the other copy of a double click won the race
+                return redirect(url_for(".report_detail", report_id=twin.id))
             form.file_anyway.data = "1"
         if not similar:
             try:

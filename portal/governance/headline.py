@@ -279,9 +279,23 @@ class ScopeFigures:
         """See `scope_survey_scores`."""
         return _survey_from_monthly(self._survey_monthly, self.agent_id, self.team_id)
 
+    @cached_property
+    def _agents_window_survey(self) -> dict[int, survey_metrics.SurveyScores]:
+        # What `_survey_from_monthly(..., agent_id, team_id)[None]` picks for each agent: the
+        # window's per-agent figures do not depend on which agent is picked.
+        teams = ("team",) if self.team_id is not None else ()
+        whole = survey_metrics.protect_scores(
+            _whole_window(self._survey_monthly), ("agent", *teams), totals_shown_over=teams
+        )
+        return {
+            scores.agent_id: scores
+            for scores in whole
+            if self.team_id is None or scores.team_id == self.team_id
+        }
+
     def survey_of_agent(self, agent_id: int) -> survey_metrics.SurveyScores:
         """One agent's window figures, exactly as its own scope shows them (same query)."""
-        return _survey_from_monthly(self._survey_monthly, agent_id, self.team_id)[None]
+        return self._agents_window_survey.get(agent_id, NO_ANSWERS)
 
     @cached_property
     def response_rates(

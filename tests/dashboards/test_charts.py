@@ -251,3 +251,22 @@ def test_the_figure_draws_the_tables_numbers(client, login, world):
     for tag in re.findall(r"<script\b[^>]*>", page):
         assert 'type="application/json"' in tag or "src=" in tag, tag
     assert "onclick" not in page.lower()
+
+
+def test_every_figure_is_a_valid_plotly_figure(app, world):
+    """Charts are built without Plotly's per-property check (it is slow); here every figure of both
+    pages is read back with the check on, so a misspelt property fails here, not in a browser."""
+    import plotly.graph_objects as go
+
+    with app.app_context():
+        alpha = db.session.scalar(db.select(Agent).where(Agent.slug == "alpha"))
+        for agent in (None, alpha):
+            scope = services.make_scope(date(2026, 7, 1), date(2026, 9, 30), agent)
+            figures = services.figures_of(scope)
+            for key in services.chart_keys(scope):
+                shown = json.loads(str(services.build_chart(key, scope, figures).figure_json))
+                checked = go.Figure(shown)  # raises ValueError on an unknown property or value
+                assert [trace.type for trace in checked.data] == [
+                    trace["type"] for trace in shown["data"]
+                ]
+                assert len(checked.data) >= 1

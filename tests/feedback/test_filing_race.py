@@ -14,16 +14,27 @@ from tests.feedback.conftest import count_reports
 from tests.feedback.test_report_form import report_form
 
 
+def inserting_the_report(statement: str) -> bool:
+    return statement.startswith("INSERT INTO reports")
+
+
+def searching_similar_reports(statement: str) -> bool:
+    return "lower(reports.summary) LIKE" in statement
+
+
 @contextmanager
-def other_copy_commits_first(app, reporter, agent, summary: str, key: str):
-    """Just before this request INSERTs its report, the other copy of the submission is filed and
-    committed on a connection of its own, as a second worker would."""
+def other_copy_commits_first(
+    app, reporter, agent, summary: str, key: str, just_before=inserting_the_report
+):
+    """Just before this request runs the statement `just_before` picks (by default: INSERTs its
+    report), the other copy of the submission is filed and committed on a connection of its own,
+    as a second worker would."""
     with app.app_context():
         engine = db.engine
     filed: list[int] = []
 
     def file_other_copy(conn, cursor, statement, parameters, context, executemany):
-        if filed or not statement.startswith("INSERT INTO reports"):
+        if filed or not just_before(statement):
             return
         filed.append(0)
         with app.app_context():  # a session (and connection) of its own
@@ -63,3 +74,24 @@ def test_the_copy_that_loses_the_race_answers_with_the_report_filed(app, cast, b
     assert count_reports(app) == 1
     with app.app_context():  # one report, one "filed" event: nothing half-saved
         assert db.session.scalars(sa.select(ReportEvent.kind)).all() == [EventKind.FILED]
+
+
+def test_a_copy_that_finds_its_twin_among_similar_reports_answers_with_it(app, cast, browser_as):
+    """The twin committed after this copy checked the key but before it looked for similar open
+    reports: the twin is this submission's report, not a "similar report" to choose from."""
+    browser = browser_as(cast.reporter)
+    form = report_form(submission_key="double-click-2")
+    with other_copy_commits_first(
+        app,
+        cast.reporter,
+        cast.agent,
+        form["summary"],
+        "double-click-2",
+        just_before=searching_similar_reports,
+    ) as filed:
+        response = browser.post("/report", data=form)
+
+    assert filed and filed[0] > 0  # the race really happened
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/reports/{filed[0]}"
+    assert count_reports(app) == 1
