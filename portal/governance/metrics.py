@@ -159,7 +159,7 @@ def _window(
 def _unsafe_reports(by: Sequence[RunKey]) -> sa.Select:
     """Unsafe reports joined to the run-figure period they were filed in."""
     return (
-        sa.select(*_keys(by), sa.func.count(Report.id))
+        sa.select(*_keys(by), sa.func.count())  # count(*): the index alone answers it
         .select_from(AgentPeriodFigures)
         .join(
             Report,
