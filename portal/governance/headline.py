@@ -193,10 +193,17 @@ def _whole_window(monthly: list[survey_metrics.ScoreTally]) -> list[survey_metri
 
 
 def _monthly_tallies(
-    start: date, end: date, team_id: int | None
+    start: date, end: date, team_id: int | None, agent_id: int | None
 ) -> list[survey_metrics.ScoreTally]:
+    """Per month and agent (and team). One agent's groups are protected only against each other
+    (every slice `_survey_from_monthly` protects along holds one agent), so with `agent_id` the
+    other agents' rows need not be read."""
     teams = ("team",) if team_id is not None else ()
-    return _by_month(survey_metrics.score_tallies(start, end, group_by=("period", "agent", *teams)))
+    return _by_month(
+        survey_metrics.score_tallies(
+            start, end, agent_id=agent_id, group_by=("period", "agent", *teams)
+        )
+    )
 
 
 def scope_survey_scores(
@@ -212,7 +219,7 @@ def scope_survey_scores(
     period's total (more months withheld); and the all-agents total is withheld when it would give
     away the agents withheld beside it. Rounds count in the month their period starts.
     """
-    return _survey_from_monthly(_monthly_tallies(start, end, team_id), agent_id, team_id)
+    return _survey_from_monthly(_monthly_tallies(start, end, team_id, agent_id), agent_id, team_id)
 
 
 def scope_response_rates(
@@ -272,7 +279,7 @@ class ScopeFigures:
 
     @cached_property
     def _survey_monthly(self) -> list[survey_metrics.ScoreTally]:
-        return _monthly_tallies(self.start, self.end, self.team_id)
+        return _monthly_tallies(self.start, self.end, self.team_id, self.agent_id)
 
     @cached_property
     def survey(self) -> dict[date | None, survey_metrics.SurveyScores]:
