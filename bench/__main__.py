@@ -101,12 +101,12 @@ def prepare_database(url: str) -> str:
                     "an empty database (or set BENCH_RESET=1 to drop every table in it)."
                 )
             say("dropping every table (BENCH_RESET=1)\n")
-            db.metadata.reflect(bind=db.engine)
-            db.metadata.drop_all(bind=db.engine)
+            # Reflected into a MetaData of its own: the app's (db.metadata) must stay whole.
+            existing = sa.MetaData()
+            existing.reflect(bind=db.engine)
+            existing.drop_all(bind=db.engine)
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-            db.metadata.clear()
-            import portal.models  # noqa: F401 - the models again, after the clear
 
         upgrade()
         db.engine.dispose()
