@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from portal.core.web import signed_in_user
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -37,7 +39,7 @@ NAV = (
 def nav_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    user = current_user._get_current_object()  # the proxy looks the user up on every read
+    user = signed_in_user()
     items = []
     for entry in NAV:
         if entry.endpoint not in current_app.view_functions:

@@ -156,18 +156,26 @@ def _all_agents(
 def _survey_from_monthly(
     monthly: list[survey_metrics.ScoreTally], agent_id: int | None, team_id: int | None
 ) -> dict[date | None, survey_metrics.SurveyScores]:
-    """The scope's survey figures from the per-month tallies (see `scope_survey_scores`)."""
+    """Survey figures of one scope, per calendar month ({month's first day: scores}) and for the
+    whole window (key None), with the anonymity rule applied as the dashboards publish them.
+
+    The dashboards show one agent and every agent, one team and every team, month by month and
+    for the whole period. So every figure comes from the same GROUP BY query (per month, per
+    agent[, per team]; the window is their sum), protected together: a small group is withheld;
+    teams are protected against their agent's total (more teams withheld); months against the
+    period's total (more months withheld); and the all-agents total is withheld when it would give
+    away the agents withheld beside it. Rounds count in the month their period starts.
+    """
     teams = ("team",) if team_id is not None else ()
     per_agent = ("agent", *teams)
-    window = _whole_window(monthly)
     if agent_id is not None:
         months = survey_metrics.protect_scores(
             monthly, ("period", *per_agent), totals_shown_over=("period", *teams)
         )
-        whole = survey_metrics.protect_scores(window, per_agent, totals_shown_over=teams)
+        whole = _agent_windows(monthly, team_id)
     else:
         months = _all_agents(monthly, ("period", *per_agent), ("period", *teams))
-        whole = _all_agents(window, per_agent, teams)
+        whole = _all_agents(_whole_window(monthly), per_agent, teams)
 
     def in_scope(scores: survey_metrics.SurveyScores) -> bool:
         return (agent_id is None or scores.agent_id == agent_id) and (
@@ -192,6 +200,17 @@ def _whole_window(monthly: list[survey_metrics.ScoreTally]) -> list[survey_metri
     return [survey_metrics.ScoreTally.combine(key, group) for key, group in groups.items()]
 
 
+def _agent_windows(
+    monthly: list[survey_metrics.ScoreTally], team_id: int | None
+) -> list[survey_metrics.SurveyScores]:
+    """Each agent's (and team's) figures over the whole window, protected as one agent's page
+    publishes them: they do not depend on which agent the page is about."""
+    teams = ("team",) if team_id is not None else ()
+    return survey_metrics.protect_scores(
+        _whole_window(monthly), ("agent", *teams), totals_shown_over=teams
+    )
+
+
 def _monthly_tallies(
     start: date, end: date, team_id: int | None, agent_id: int | None
 ) -> list[survey_metrics.ScoreTally]:
@@ -206,27 +225,11 @@ def _monthly_tallies(
     )
 
 
-def scope_survey_scores(
-    start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
-) -> dict[date | None, survey_metrics.SurveyScores]:
-    """Survey figures of one scope, per calendar month ({month's first day: scores}) and for the
-    whole window (key None), with the anonymity rule applied as the dashboards publish them.
-
-    The dashboards show one agent and every agent, one team and every team, month by month and
-    for the whole period. So every figure comes from the same GROUP BY query (per month, per
-    agent[, per team]; the window is their sum), protected together: a small group is withheld;
-    teams are protected against their agent's total (more teams withheld); months against the
-    period's total (more months withheld); and the all-agents total is withheld when it would give
-    away the agents withheld beside it. Rounds count in the month their period starts.
-    """
-    return _survey_from_monthly(_monthly_tallies(start, end, team_id, agent_id), agent_id, team_id)
-
-
 def scope_response_rates(
     start: date, end: date, *, agent_id: int | None = None, team_id: int | None = None
 ) -> tuple[list[survey_metrics.ResponseRate], survey_metrics.ResponseRate | None]:
     """(per round period, whole window) response rates of a scope. A team's rate is picked from
-    every team's, protected together, for the same reason as `scope_survey_scores`. The window's
+    every team's, protected together, for the same reason as `_survey_from_monthly`. The window's
     counts are the periods' summed (one pair of queries for both)."""
     dims = ("team",) if team_id is not None else ()
 
@@ -283,20 +286,14 @@ class ScopeFigures:
 
     @cached_property
     def survey(self) -> dict[date | None, survey_metrics.SurveyScores]:
-        """See `scope_survey_scores`."""
+        """See `_survey_from_monthly`."""
         return _survey_from_monthly(self._survey_monthly, self.agent_id, self.team_id)
 
     @cached_property
     def _agents_window_survey(self) -> dict[int, survey_metrics.SurveyScores]:
-        # What `_survey_from_monthly(..., agent_id, team_id)[None]` picks for each agent: the
-        # window's per-agent figures do not depend on which agent is picked.
-        teams = ("team",) if self.team_id is not None else ()
-        whole = survey_metrics.protect_scores(
-            _whole_window(self._survey_monthly), ("agent", *teams), totals_shown_over=teams
-        )
         return {
             scores.agent_id: scores
-            for scores in whole
+            for scores in _agent_windows(self._survey_monthly, self.team_id)
             if self.team_id is None or scores.team_id == self.team_id
         }
 

@@ -232,14 +232,3 @@ def run_figures(start: date, end: date, agent_id: int | None = None) -> RunFigur
     """Run volume, unsafe reports, weighted quality % and cost of the figures starting in [start, end)."""
     agent_ids = None if agent_id is None else [agent_id]
     return run_figures_by(start, end, (), agent_ids).get((), RunFigures())
-
-
-def run_figures_by_month(
-    start: date, end: date, agent_id: int | None = None
-) -> dict[str, RunFigures]:
-    """run_figures per month ('YYYY-MM' of each period's start); months without figures are absent."""
-    agent_ids = None if agent_id is None else [agent_id]
-    return {
-        key[0]: figures
-        for key, figures in run_figures_by(start, end, ("month",), agent_ids).items()
-    }

@@ -1092,28 +1092,6 @@ def score_answers(questions: Sequence[Question], answers: dict[int, set[int]]) -
     return Score(scored, pct.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def attempts_used(user: User, version: ModuleVersion) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Attempt)
-        .where(Attempt.user_id == user.id, Attempt.version_id == version.id)
-    )
-
-
-def has_passed(user: User, version: ModuleVersion) -> bool:
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Attempt.user_id == user.id,
-                    Attempt.version_id == version.id,
-                    Attempt.passed.is_(True),
-                )
-            )
-        )
-    )
-
-
 def _attempt_record(user: User, version: ModuleVersion) -> tuple[int, bool]:
     """How many attempts `user` made on `version`, and whether one passed: one query."""
     used, passes = db.session.execute(
@@ -1122,6 +1100,10 @@ def _attempt_record(user: User, version: ModuleVersion) -> tuple[int, bool]:
         )
     ).one()
     return used, passes > 0
+
+
+def attempts_used(user: User, version: ModuleVersion) -> int:
+    return _attempt_record(user, version)[0]
 
 
 def attempt_refusal(user: User, module: TrainingModule) -> str | None:

@@ -56,7 +56,12 @@ class WebhookEndpoint(db.Model):
         return [known[name] for name in self.events if name in known]
 
     def wants(self, kind: EventKind) -> bool:
-        return kind.value in self.events
+        return self.listens_for(self.events, kind)
+
+    @staticmethod
+    def listens_for(events: list[str], kind: EventKind) -> bool:
+        """Whether an endpoint subscribed to `events` wants events of `kind`."""
+        return kind.value in events
 
 
 class WebhookEvent(db.Model):

@@ -281,7 +281,7 @@ def record_event(kind: EventKind, data: dict[str, Any]) -> WebhookEvent | None:
         for endpoint_id, events in db.session.execute(
             sa.select(WebhookEndpoint.id, WebhookEndpoint.events).order_by(WebhookEndpoint.id)
         )
-        if kind.value in events
+        if WebhookEndpoint.listens_for(events, kind)
     ]
     if not endpoint_ids:
         return None
