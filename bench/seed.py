@@ -21,8 +21,10 @@ from itertools import islice
 
 import sqlalchemy as sa
 
+from portal.core import generations
 from portal.core.db import db
 from portal.core.security import token_digest
+from portal.feedback.services import QUEUE_AREA
 from portal.feedback.tallies import rebuild_report_tallies
 from portal.surveys.services import rebuild_survey_rollups
 
@@ -709,10 +711,12 @@ def add_answers(writer: Writer, seeded: Seeded, count: int, rng=None) -> None:
 
 def roll_up_reports(writer: Writer) -> None:
     """Rewrite the monthly report tallies, as filing each report would have (bulk inserts bypass
-    the session event that keeps them current)."""
+    the session event that keeps them current), and give the reports' data a generation token
+    (what the triage queue's cache is validated against)."""
     started = time.perf_counter()
     with writer.engine.begin() as conn:
         count = rebuild_report_tallies(conn)
+        generations.renew(conn, [QUEUE_AREA])
     writer.say(f"  {'report_tallies':<24} {count:>10,} rows  (rolled up)\n")
     writer.say(f"  {'report tallies':<24} {time.perf_counter() - started:>17.1f} s\n")
 

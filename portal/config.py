@@ -74,6 +74,8 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("PORTAL_SECURE_COOKIES"),
         "UPLOAD_FOLDER": os.environ.get("PORTAL_UPLOAD_FOLDER", str(instance_path / "uploads")),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        # Rendered fragments kept per process (portal.core.fragments); 0 turns the cache off.
+        "FRAGMENT_CACHE_SIZE": int(os.environ.get("PORTAL_FRAGMENT_CACHE_SIZE", "128")),
     }
 
 

@@ -10,6 +10,7 @@ from portal.accounts.models import (
     UserSession,
 )
 from portal.agents.models import Agent, RoutingRule
+from portal.core.generations import DataGeneration
 from portal.feedback.models import Report, ReportAttachment, ReportEvent, ReportSubscription
 from portal.feedback.tallies import ReportMonthTally
 from portal.governance.models import AgentPeriodFigures, GovernanceReview
@@ -61,6 +62,7 @@ __all__ = [
     "Attempt",
     "AttemptAnswer",
     "Choice",
+    "DataGeneration",
     "GovernanceReview",
     "ModuleSection",
     "ModuleVersion",

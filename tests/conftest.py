@@ -238,3 +238,25 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section("databases and browser")
     for name, (passed, failed, skipped) in counts.items():
         terminalreporter.write_line(f"{name}: {passed} passed, {failed} failed, {skipped} skipped")
+
+
+@pytest.fixture
+def statements_of(app):
+    """statements_of(fn) -> (fn's result, the SQL statements it ran)."""
+
+    def count(fn):
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            result = fn()
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        return result, statements
+
+    return count

@@ -179,13 +179,14 @@ def log_refusals(response):
 
 
 def init_app(app: Flask) -> None:
-    from portal.core import headers
+    from portal.core import fragments, headers
     from portal.core.limits import limiter
 
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     headers.init_app(app)
+    fragments.init_app(app)
     app.after_request(log_refusals)
     app.register_blueprint(health_bp)
     app.register_error_handler(HTTPException, _handle_http)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.accounts.models import Role, User, UserRole
 from portal.agents.models import Agent, Lifecycle, ReportCategory
 from portal.agents.services import suggest_owner
+from portal.core import generations
 from portal.core.db import db
 from portal.core.sweep import sweep_task
 from portal.core.timeutil import as_utc, utcnow
@@ -1172,6 +1173,14 @@ class ReportFilters:
     text: str = ""
     sort: str = "due"
 
+
+# What the triage queue shows: reports, their agents, and who they can go to. Any change to these
+# renews the area's token, so the cached queue (portal.feedback.views) is rendered again.
+QUEUE_AREA = "reports"
+generations.watch(QUEUE_AREA, Report)
+generations.watch(QUEUE_AREA, Agent)
+generations.watch(QUEUE_AREA, UserRole)
+generations.watch(QUEUE_AREA, User, columns=("name", "is_active_account"))
 
 _SEVERITY_RANK = sa.case(*[(Report.severity == severity, severity.rank) for severity in Severity])
 SORTS = {

@@ -5,6 +5,7 @@ import csv
 import io
 import secrets
 from collections.abc import Callable
+from dataclasses import astuple
 from datetime import UTC, timedelta
 
 import sqlalchemy as sa
@@ -22,12 +23,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.agents.models import Agent, ReportCategory
 from portal.agents.services import get_agent_by_slug
 from portal.core.db import db
+from portal.core.fragments import cached_fragment, cached_page, csrf_slot_context
 from portal.core.paging import KnownTotalPage
 from portal.core.security import is_safe_next
 from portal.core.timeutil import utcnow
@@ -574,6 +577,21 @@ def _queue_url(**changes) -> str:
 def triage_queue():
     filters = _queue_filters()
     now = utcnow()
+    # Cached per query and minute (overdue marks follow the clock to the minute): the queue itself
+    # once for everyone with the triage role, and the whole page per viewer (portal.core.fragments).
+    key = ("triage", request.full_path, astuple(filters), now.replace(second=0, microsecond=0))
+
+    def page() -> str:
+        content = cached_fragment(
+            services.QUEUE_AREA, key, lambda: _render_queue_content(filters, now)
+        )
+        content = Markup(content)  # noqa: S704 - rendered by our template, escaped there
+        return render_template("feedback/triage_queue.html", content=content, **csrf_slot_context())
+
+    return cached_page(services.QUEUE_AREA, key, page)
+
+
+def _render_queue_content(filters: services.ReportFilters, now) -> str:
     user = signed_in_user()
     counts = services.status_counts(user, filters, now)
     page = KnownTotalPage(
@@ -582,17 +600,18 @@ def triage_queue():
         total=services.matching_total(counts, filters),
         fetch=lambda offset, limit: services.triage_queue_rows(user, filters, now, offset, limit),
     )
-    bulk = BulkForm()
+    bulk = BulkForm(meta={"csrf": False})  # the token goes into the slot per request
     people = services.assignable_choices()
     bulk.assignee.choices = [(0, "Choose…"), *people]
     return render_template(
-        "feedback/triage_queue.html",
+        "feedback/_triage_queue_content.html",
         page=page,
         filters=filters,
         counts=counts,
         agents=db.session.execute(sa.select(Agent.id, Agent.name).order_by(Agent.name)).all(),
         people=people,
         bulk=bulk,
+        **csrf_slot_context(),
         sorts=services.SORTS,
         queue_url=_queue_url,
         now=now,

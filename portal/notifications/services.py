@@ -27,12 +27,17 @@ def notify(
     return note
 
 
-def unread_count(user: User) -> int:
-    return db.session.scalar(
+def unread_count_query(user: User) -> sa.ScalarSelect:
+    return (
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(unread_count_query(user)))
 
 
 def recent(user: User, limit: int = 50) -> list[Notification]:

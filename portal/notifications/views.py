@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.core.db import db
+from portal.core.fragments import layout_state, layout_value
 from portal.notifications import services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -12,12 +13,17 @@ PER_PAGE = 30
 MAX_PAGE = 10_000
 
 
+layout_state("unread_notifications", services.unread_count_query)
+
+
 @bp.app_template_global()
 def unread_notification_count() -> int:
-    """For the bell: one COUNT on an index, only for signed-in people."""
+    """For the bell: one COUNT on an index, only for signed-in people (none when a page cached
+    per viewer has read it already for its key)."""
     if not current_user.is_authenticated:
         return 0
-    return services.unread_count(current_user)
+    known = layout_value("unread_notifications")
+    return known if known is not None else services.unread_count(current_user)
 
 
 @bp.get("/")

@@ -11,7 +11,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Team, User
@@ -386,22 +385,11 @@ def world(app, make_user, make_agent):
 
 
 @pytest.fixture
-def count_statements(app):
+def count_statements(statements_of):
     """count_statements(fn) -> (result, number of SQL statements fn ran)."""
 
     def count(fn):
-        statements = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", record)
-        try:
-            result = fn()
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
+        result, statements = statements_of(fn)
         return result, len(statements)
 
     return count

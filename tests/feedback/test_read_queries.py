@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.core.db import db
@@ -54,32 +53,21 @@ def test_queue_total_and_status_counts_follow_the_filters(
     assert _matching(empty) == 0 and "No reports match." in empty
 
 
-def _statements(app, fn) -> int:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = fn()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+def _statements(statements_of, fn) -> int:
+    response, statements = statements_of(fn)
     assert response.status_code == 200
-    return len(seen)
+    return len(statements)
 
 
 @pytest.mark.parametrize("path", ["/reports/{id}", "/reports/mine"])
 def test_read_pages_run_the_same_statements_however_many_people_acted(
-    app, cast, browser_as, file_report, advance, make_user, path
+    app, cast, browser_as, file_report, advance, make_user, statements_of, path
 ):
     filed = file_report(cast.reporter, cast.agent, summary="Refund amounts are rounded wrongly")
     advance(filed.id, "in_progress", cast)
     reporter = browser_as(cast.reporter)
     url = path.format(id=filed.id)
-    before = _statements(app, lambda: reporter.get(url))
+    before = _statements(statements_of, lambda: reporter.get(url))
 
     # Five more people on the timeline ("me too"), each a different actor.
     fellows = [make_user(name=f"Fellow {n}") for n in range(5)]
@@ -90,7 +78,7 @@ def test_read_pages_run_the_same_statements_however_many_people_acted(
         db.session.commit()
     response = reporter.get(url)
     assert response.get_data(as_text=True).count("had the same problem (me too)") == 5
-    assert _statements(app, lambda: reporter.get(url)) == before
+    assert _statements(statements_of, lambda: reporter.get(url)) == before
 
 
 def test_my_reports_pages_through_what_i_filed(app, cast, browser_as, file_report):

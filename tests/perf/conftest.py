@@ -4,7 +4,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from bench.seed import Seeded, seed
@@ -40,25 +39,3 @@ def seed_world(app) -> Callable[[float], World]:
         return World(seeded, clients)
 
     return make
-
-
-@pytest.fixture
-def statements_of(app):
-    """statements_of(fn) -> (fn's result, the SQL statements it ran)."""
-
-    def count(fn):
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", record)
-        try:
-            result = fn()
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
-        return result, statements
-
-    return count

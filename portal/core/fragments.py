@@ -1,0 +1,116 @@
+"""Rendered page fragments, cached per data generation (portal.core.generations).
+
+A fragment is keyed by what it shows (the page and its query) and by the token of the data area it
+was read from, so a change to that data (committed anywhere, by any process) makes the next request
+render afresh: a cached fragment is never stale, only unused. Entries are kept in each process
+(a bounded LRU; FRAGMENT_CACHE_SIZE entries, 0 turns caching off). No process needs another's
+entries: the token that validates them is read from the shared database on every request.
+
+A fragment shared by every viewer (`cached_fragment`) holds nothing that differs per viewer. A
+whole page (`cached_page`) is kept per viewer: its key adds who is signed in (id, name, roles) and
+every piece of layout state registered with `layout_state` (the unread notifications count), read
+in the same statement as the token. A page with messages waiting to be flashed is never cached. The CSRF token is the one per-session value in
+either: rendered as `CSRF_SLOT` (`csrf_slot_context`) and filled in per request (`fill_csrf`).
+"""
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import sqlalchemy as sa
+from cachetools import LRUCache
+from flask import Flask, current_app, g, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from portal.core import generations
+from portal.core.db import db
+from portal.core.web import signed_in_user
+
+EXTENSION = "portal.fragments"
+# Stands where a fragment needs the viewer's CSRF token. Text from people is escaped before it
+# reaches a fragment ("<" becomes "&lt;"), so this can only be the slot itself.
+CSRF_SLOT = "<csrf-token-slot>"
+# name -> the SQL for a part of the page layout that differs per viewer (besides who they are).
+_LAYOUT_STATE: dict[str, Callable[[Any], sa.ScalarSelect]] = {}
+
+
+class FragmentCache:
+    def __init__(self, size: int):
+        self._entries: LRUCache | None = LRUCache(maxsize=size) if size > 0 else None
+        self._lock = threading.Lock()  # gunicorn's threaded workers share one cache per process
+
+    def get(self, key: Hashable) -> str | None:
+        if self._entries is None:
+            return None
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: Hashable, html: str) -> None:
+        if self._entries is not None:
+            with self._lock:
+                self._entries[key] = html
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = FragmentCache(app.config.get("FRAGMENT_CACHE_SIZE", 128))
+
+
+def cached_fragment(area: str, key: Hashable, render: Callable[[], str]) -> str:
+    """`render()`'s HTML, or the copy rendered for `key` while `area`'s data was as it is now.
+
+    The token is read before rendering: a change committed in between makes the fragment newer
+    than its token, never older, and the next request (seeing the new token) renders again.
+    """
+    token = generations.current(area)
+    if token is None:  # no change recorded yet: nothing to tell one state from another
+        return render()
+    return _cached((area, token, key), render)
+
+
+def _cached(full_key: Hashable, render: Callable[[], str]) -> str:
+    cache: FragmentCache = current_app.extensions[EXTENSION]
+    html = cache.get(full_key)
+    if html is None:
+        html = render()
+        cache.put(full_key, html)
+    return html
+
+
+def fill_csrf(html: str) -> Markup:
+    """A cached fragment with this viewer's CSRF token in its slot."""
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()))  # noqa: S704 - rendered, escaped HTML
+
+
+def csrf_slot_context() -> dict:
+    """Template context that renders every CSRF token as the slot (for a cached fragment or page)."""
+    return {"csrf_token": lambda: Markup(CSRF_SLOT)}  # noqa: S704 - a constant of ours
+
+
+def layout_state(name: str, query: Callable[[Any], sa.ScalarSelect]) -> None:
+    """Register a part of the page layout that differs per viewer: `query(user)` is its value as a
+    scalar subquery. A page cached for a viewer is rendered again when the value changes; while
+    it renders, `layout_value(name)` gives the value already read."""
+    _LAYOUT_STATE[name] = query
+
+
+def layout_value(name: str) -> Any:
+    """The value of a layout state that `cached_page` read in this request (else None)."""
+    return g.get("layout_state", {}).get(name)
+
+
+def cached_page(area: str, key: Hashable, render: Callable[[], str]) -> Markup:
+    """The signed-in viewer's whole page (`render()`, rendered with `csrf_slot_context`), cached
+    like `cached_fragment`, and keyed also by the viewer and the layout state."""
+    if session.get("_flashes"):  # shown once: this render consumes them
+        return fill_csrf(render())
+    user = signed_in_user()
+    names = list(_LAYOUT_STATE)
+    token, *values = db.session.execute(
+        sa.select(generations.token_of(area), *(_LAYOUT_STATE[n](user) for n in names))
+    ).one()
+    g.layout_state = dict(zip(names, values, strict=True))
+    if token is None:
+        return fill_csrf(render())
+    viewer = (user.id, user.name, tuple(sorted(role.value for role in user.roles)), *values)
+    return fill_csrf(_cached(("page", area, token, viewer, key), render))
