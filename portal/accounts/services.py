@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role, SetPasswordLink, Team, User, UserRole, UserSession
+from portal.core import fragments
 from portal.core.db import db
 from portal.core.mail import send_mail
 from portal.core.security import (
@@ -219,10 +220,12 @@ def start_session(user: User, user_agent: str = "") -> str:
 
 def load_session_user(key: str) -> User | None:
     """The user behind a session cookie, if that session is still open and the account active."""
-    # One statement for every signed-in request: the person's roles come in the same query.
+    # One statement for every signed-in request: the person's roles come in the same query, and
+    # so does the cache key of a cached page (portal.core.fragments).
+    extra = fragments.page_key_columns(User.id)
     row = (
         db.session.execute(
-            sa.select(UserSession, User)
+            sa.select(UserSession, User, *extra.values())
             .join(User, UserSession.user_id == User.id)
             .where(UserSession.key_digest == token_digest(key), UserSession.ended_at.is_(None))
             .options(joinedload(User.role_rows))
@@ -232,7 +235,8 @@ def load_session_user(key: str) -> User | None:
     )
     if row is None:
         return None
-    session_row, user = row
+    session_row, user, *values = row
+    fragments.note_page_key(dict(zip(extra, values, strict=True)))
     if not user.is_active_account:
         return None
     now = utcnow()

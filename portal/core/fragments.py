@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cachetools import LRUCache
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -31,8 +31,12 @@ EXTENSION = "portal.fragments"
 # Stands where a fragment needs the viewer's CSRF token. Text from people is escaped before it
 # reaches a fragment ("<" becomes "&lt;"), so this can only be the slot itself.
 CSRF_SLOT = "<csrf-token-slot>"
-# name -> the SQL for a part of the page layout that differs per viewer (besides who they are).
+# name -> the SQL for a part of the page layout that differs per viewer (besides who they are),
+# given the viewer's id (a number, or the users.id column of the statement that loads the viewer).
 _LAYOUT_STATE: dict[str, Callable[[Any], sa.ScalarSelect]] = {}
+# endpoint -> the data area of the page it serves through `cached_page`.
+_PAGE_AREAS: dict[str, str] = {}
+_GENERATION = "generation"
 
 
 class FragmentCache:
@@ -88,10 +92,33 @@ def csrf_slot_context() -> dict:
 
 
 def layout_state(name: str, query: Callable[[Any], sa.ScalarSelect]) -> None:
-    """Register a part of the page layout that differs per viewer: `query(user)` is its value as a
-    scalar subquery. A page cached for a viewer is rendered again when the value changes; while
+    """Register a part of the page layout that differs per viewer: `query(user_id)` is its value as
+    a scalar subquery. A page cached for a viewer is rendered again when the value changes; while
     it renders, `layout_value(name)` gives the value already read."""
     _LAYOUT_STATE[name] = query
+
+
+def page_area(endpoint: str, area: str) -> None:
+    """Say that `endpoint` serves a page through `cached_page` for `area`: the statement that loads
+    the signed-in person then reads the page's cache key too (`page_key_columns`)."""
+    _PAGE_AREAS[endpoint] = area
+
+
+def page_key_columns(user_id: Any) -> dict[str, sa.ScalarSelect]:
+    """For a request to a registered cached page: the scalar subqueries of its cache key (the
+    area's token, the layout state), to be selected with the person; else nothing."""
+    area = _PAGE_AREAS.get(request.endpoint) if has_request_context() else None
+    if area is None:
+        return {}
+    return {_GENERATION: generations.token_of(area)} | {
+        name: query(user_id) for name, query in _LAYOUT_STATE.items()
+    }
+
+
+def note_page_key(values: dict[str, Any]) -> None:
+    """The values of `page_key_columns`, read with the person."""
+    if values:
+        g.page_key = values
 
 
 def layout_value(name: str) -> Any:
@@ -105,12 +132,16 @@ def cached_page(area: str, key: Hashable, render: Callable[[], str]) -> Markup:
     if session.get("_flashes"):  # shown once: this render consumes them
         return fill_csrf(render())
     user = signed_in_user()
-    names = list(_LAYOUT_STATE)
-    token, *values = db.session.execute(
-        sa.select(generations.token_of(area), *(_LAYOUT_STATE[n](user) for n in names))
-    ).one()
-    g.layout_state = dict(zip(names, values, strict=True))
+    known = g.pop("page_key", None)  # read with the person (page_area)
+    if known is None or _PAGE_AREAS.get(request.endpoint) != area:
+        columns = {_GENERATION: generations.token_of(area)}
+        columns |= {name: query(user.id) for name, query in _LAYOUT_STATE.items()}
+        row = db.session.execute(sa.select(*columns.values())).one()
+        known = dict(zip(columns, row, strict=True))
+    token = known.pop(_GENERATION)
+    g.layout_state = known
     if token is None:
         return fill_csrf(render())
-    viewer = (user.id, user.name, tuple(sorted(role.value for role in user.roles)), *values)
+    viewer = (user.id, user.name, tuple(sorted(role.value for role in user.roles)))
+    viewer += tuple(known.values())
     return fill_csrf(_cached(("page", area, token, viewer, key), render))

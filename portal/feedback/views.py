@@ -30,7 +30,7 @@ from portal.accounts.models import User
 from portal.agents.models import Agent, ReportCategory
 from portal.agents.services import get_agent_by_slug
 from portal.core.db import db
-from portal.core.fragments import cached_fragment, cached_page, csrf_slot_context
+from portal.core.fragments import cached_fragment, cached_page, csrf_slot_context, page_area
 from portal.core.paging import KnownTotalPage
 from portal.core.security import is_safe_next
 from portal.core.timeutil import utcnow
@@ -589,6 +589,9 @@ def triage_queue():
         return render_template("feedback/triage_queue.html", content=content, **csrf_slot_context())
 
     return cached_page(services.QUEUE_AREA, key, page)
+
+
+page_area("feedback.triage_queue", services.QUEUE_AREA)
 
 
 def _render_queue_content(filters: services.ReportFilters, now) -> str:

@@ -27,17 +27,18 @@ def notify(
     return note
 
 
-def unread_count_query(user: User) -> sa.ScalarSelect:
+def unread_count_query(user_id) -> sa.ScalarSelect:
+    """`user_id`: a number, or a column of the statement this is selected in."""
     return (
         sa.select(sa.func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .scalar_subquery()
     )
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(sa.select(unread_count_query(user)))
+    return db.session.scalar(sa.select(unread_count_query(user.id)))
 
 
 def recent(user: User, limit: int = 50) -> list[Notification]:
