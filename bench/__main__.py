@@ -396,7 +396,7 @@ def triage_ratio(requests: dict, threads: int) -> dict:
         say(
             f"  /healthz {ceiling:>8.1f} req/s  triage {triage:>7.1f} req/s  {rounds[-1]['percent']}%\n"
         )
-    return {"rounds": rounds, "percent": statistics.median(r["percent"] for r in rounds)}
+    return {"rounds": rounds, "percent": round(statistics.median(r["percent"] for r in rounds), 1)}
 
 
 # --- the report ---------------------------------------------------------------------------------
