@@ -9,8 +9,9 @@ entries: the token that validates them is read from the shared database on every
 A fragment shared by every viewer (`cached_fragment`) holds nothing that differs per viewer. A
 whole page (`cached_page`) is kept per viewer: its key adds who is signed in (id, name, roles) and
 every piece of layout state registered with `layout_state` (the unread notifications count), read
-in the same statement as the token. A page with messages waiting to be flashed is never cached. The CSRF token is the one per-session value in
-either: rendered as `CSRF_SLOT` (`csrf_slot_context`) and filled in per request (`fill_csrf`).
+in the same statement as the token. A page with messages waiting to be flashed is never cached.
+The CSRF token is the one per-session value in either: rendered as `CSRF_SLOT`
+(`csrf_slot_context`) and filled in per request (`fill_csrf`).
 """
 
 import threading
@@ -108,11 +109,12 @@ def page_key_columns(user_id: Any) -> dict[str, sa.ScalarSelect]:
     """For a request to a registered cached page: the scalar subqueries of its cache key (the
     area's token, the layout state), to be selected with the person; else nothing."""
     area = _PAGE_AREAS.get(request.endpoint) if has_request_context() else None
-    if area is None:
-        return {}
-    return {_GENERATION: generations.token_of(area)} | {
-        name: query(user_id) for name, query in _LAYOUT_STATE.items()
-    }
+    return {} if area is None else _key_columns(area, user_id)
+
+
+def _key_columns(area: str, user_id: Any) -> dict[str, sa.ScalarSelect]:
+    columns = {_GENERATION: generations.token_of(area)}
+    return columns | {name: query(user_id) for name, query in _LAYOUT_STATE.items()}
 
 
 def note_page_key(values: dict[str, Any]) -> None:
@@ -134,8 +136,7 @@ def cached_page(area: str, key: Hashable, render: Callable[[], str]) -> Markup:
     user = signed_in_user()
     known = g.pop("page_key", None)  # read with the person (page_area)
     if known is None or _PAGE_AREAS.get(request.endpoint) != area:
-        columns = {_GENERATION: generations.token_of(area)}
-        columns |= {name: query(user.id) for name, query in _LAYOUT_STATE.items()}
+        columns = _key_columns(area, user.id)
         row = db.session.execute(sa.select(*columns.values())).one()
         known = dict(zip(columns, row, strict=True))
     token = known.pop(_GENERATION)
