@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from portal import config as portal_config
-from portal.core.db import configure_sqlite, db, migrate
+from portal.core.db import configure_sqlite, db, migrate, ping_when_idle
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        ping_when_idle(db.engine, app.config["DB_PING_AFTER"])
 
     from portal.core import web
 

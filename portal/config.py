@@ -44,8 +44,10 @@ def _write_new_key(key_file: Path) -> None:
 
 def _engine_options(database_url: str) -> dict:
     """Connections per process: PORTAL_DB_POOL_SIZE kept open, PORTAL_DB_MAX_OVERFLOW more at peaks
-    (size it so workers x (size + overflow) stays under the server's max_connections)."""
-    options: dict = {"pool_pre_ping": True}
+    (size it so workers x (size + overflow) stays under the server's max_connections).
+
+    Connections are pinged before use by `portal.core.db.ping_when_idle`, not pool_pre_ping."""
+    options: dict = {}
     if not database_url.startswith("sqlite"):
         options["pool_size"] = int(os.environ.get("PORTAL_DB_POOL_SIZE", "5"))
         options["max_overflow"] = int(os.environ.get("PORTAL_DB_MAX_OVERFLOW", "5"))
@@ -64,6 +66,8 @@ def from_environment(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # A pooled connection idle this many seconds is pinged before use; 0: before every use.
+        "DB_PING_AFTER": float(os.environ.get("PORTAL_DB_PING_AFTER", "1")),
         "BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         "SMTP_HOST": os.environ.get("PORTAL_SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("PORTAL_SMTP_PORT", "25")),
@@ -74,6 +78,7 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("PORTAL_SECURE_COOKIES"),
         "UPLOAD_FOLDER": os.environ.get("PORTAL_UPLOAD_FOLDER", str(instance_path / "uploads")),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        "API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "300 per minute; 5000 per hour"),
         # Rendered fragments kept per process (portal.core.fragments); 0 turns the cache off.
         "FRAGMENT_CACHE_SIZE": int(os.environ.get("PORTAL_FRAGMENT_CACHE_SIZE", "128")),
     }

@@ -1,6 +1,7 @@
 """Rules about people: creating accounts, signing in and out, passwords, deactivation, set-password links,
 and what administrators see of people and teams."""
 
+import functools
 import logging
 import math
 import unicodedata
@@ -218,21 +219,26 @@ def start_session(user: User, user_agent: str = "") -> str:
     return key
 
 
+@functools.cache
+def _session_user_statement(area: str | None) -> tuple[sa.Select, tuple[str, ...]]:
+    """The statement that loads a session's person and roles (built once: every signed-in request
+    runs it), with the cache key of `area`'s cached page (portal.core.fragments) when given."""
+    extra = {} if area is None else fragments.key_columns(area, User.id)
+    statement = (
+        sa.select(UserSession, User, *extra.values())
+        .join(User, UserSession.user_id == User.id)
+        .where(UserSession.key_digest == sa.bindparam("digest"), UserSession.ended_at.is_(None))
+        .options(joinedload(User.role_rows))
+    )
+    return statement, tuple(extra)
+
+
 def load_session_user(key: str) -> User | None:
     """The user behind a session cookie, if that session is still open and the account active."""
     # One statement for every signed-in request: the person's roles come in the same query, and
-    # so does the cache key of a cached page (portal.core.fragments).
-    extra = fragments.page_key_columns(User.id)
-    row = (
-        db.session.execute(
-            sa.select(UserSession, User, *extra.values())
-            .join(User, UserSession.user_id == User.id)
-            .where(UserSession.key_digest == token_digest(key), UserSession.ended_at.is_(None))
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .first()
-    )
+    # so does the cache key of a cached page.
+    statement, extra = _session_user_statement(fragments.requested_page_area())
+    row = db.session.execute(statement, {"digest": token_digest(key)}).unique().first()
     if row is None:
         return None
     session_row, user, *values = row

@@ -1,6 +1,7 @@
 """The SQLAlchemy handle, column types shared by every model, and connection settings."""
 
 import enum
+import time
 from datetime import datetime
 from typing import Any
 
@@ -87,3 +88,33 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+_IDLE_SINCE = "portal_idle_since"
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Before a pooled connection is used, ping it if it has been idle `idle_seconds` or longer.
+
+    A connection the database or a firewall closed while it sat in the pool (a restart, a
+    failover, an idle timeout) is then replaced instead of failing the request, as with SQLAlchemy's
+    `pool_pre_ping`; but a connection back in use within the second is not pinged: under load that
+    ping is a round trip on every request, guarding a connection that just worked.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_idle(_dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one that just worked
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # leave it as the pool hands it out: in no transaction
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(exc)) from exc  # the pool connects afresh
+            raise

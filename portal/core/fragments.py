@@ -59,6 +59,20 @@ class FragmentCache:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = FragmentCache(app.config.get("FRAGMENT_CACHE_SIZE", 128))
+    app.before_request(_read_without_transaction)
+
+
+def _read_without_transaction() -> None:
+    """A cached page only reads: its statements run without an explicit transaction (autocommit).
+
+    Each statement then sees what was committed when it started, exactly as it would inside a
+    READ COMMITTED transaction (PostgreSQL's default; the SQLite driver opens none for reads), and
+    the request saves the BEGIN and ROLLBACK round trips. A commit in the request (the session's
+    last-seen time, now and then) ends this: the pool resets the connection, and what follows runs
+    in an ordinary transaction.
+    """
+    if request.method in ("GET", "HEAD") and request.endpoint in _PAGE_AREAS:
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def cached_fragment(area: str, key: Hashable, render: Callable[[], str]) -> str:
@@ -101,24 +115,25 @@ def layout_state(name: str, query: Callable[[Any], sa.ScalarSelect]) -> None:
 
 def page_area(endpoint: str, area: str) -> None:
     """Say that `endpoint` serves a page through `cached_page` for `area`: the statement that loads
-    the signed-in person then reads the page's cache key too (`page_key_columns`)."""
+    the signed-in person then reads the page's cache key too (`key_columns`), and a GET of
+    it reads without a transaction (`_read_without_transaction`), so the view must only read."""
     _PAGE_AREAS[endpoint] = area
 
 
-def page_key_columns(user_id: Any) -> dict[str, sa.ScalarSelect]:
-    """For a request to a registered cached page: the scalar subqueries of its cache key (the
-    area's token, the layout state), to be selected with the person; else nothing."""
-    area = _PAGE_AREAS.get(request.endpoint) if has_request_context() else None
-    return {} if area is None else _key_columns(area, user_id)
+def requested_page_area() -> str | None:
+    """The data area of the cached page this request is for (`page_area`), else None."""
+    return _PAGE_AREAS.get(request.endpoint) if has_request_context() else None
 
 
-def _key_columns(area: str, user_id: Any) -> dict[str, sa.ScalarSelect]:
+def key_columns(area: str, user_id: Any) -> dict[str, sa.ScalarSelect]:
+    """The scalar subqueries of a cached page's key: the area's token and the layout state, for
+    `user_id` (a number, or the users.id column of the statement that loads the viewer)."""
     columns = {_GENERATION: generations.token_of(area)}
     return columns | {name: query(user_id) for name, query in _LAYOUT_STATE.items()}
 
 
 def note_page_key(values: dict[str, Any]) -> None:
-    """The values of `page_key_columns`, read with the person."""
+    """The values of `key_columns`, read with the person."""
     if values:
         g.page_key = values
 
@@ -136,7 +151,7 @@ def cached_page(area: str, key: Hashable, render: Callable[[], str]) -> Markup:
     user = signed_in_user()
     known = g.pop("page_key", None)  # read with the person (page_area)
     if known is None or _PAGE_AREAS.get(request.endpoint) != area:
-        columns = _key_columns(area, user.id)
+        columns = key_columns(area, user.id)
         row = db.session.execute(sa.select(*columns.values())).one()
         known = dict(zip(columns, row, strict=True))
     token = known.pop(_GENERATION)

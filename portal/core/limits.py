@@ -30,5 +30,5 @@ def api_token_key() -> str:
 
 
 def api_rate_limit() -> str:
-    """Requests per token (configurable: API_RATE_LIMIT, in Flask-Limiter's notation)."""
-    return current_app.config.get("API_RATE_LIMIT", "300 per minute; 5000 per hour")
+    """Requests per token (PORTAL_API_RATE_LIMIT, in Flask-Limiter's notation)."""
+    return current_app.config["API_RATE_LIMIT"]

@@ -243,13 +243,11 @@ def test_change_email_form_is_on_the_account_page(client, login, make_user):
 
 
 @pytest.fixture
-def limited_app(database_url, tmp_path):
-    """The app with rate limits on (build it after the users: Flask-Limiter's switch is shared)."""
-    config = base_config(database_url, tmp_path) | {
-        "RATELIMIT_ENABLED": True,
-        "API_RATE_LIMIT": "5 per minute",
-    }
-    return create_app(config)
+def limited_app(database_url, tmp_path, monkeypatch):
+    """The app with rate limits on (build it after the users: Flask-Limiter's switch is shared),
+    the API's set as an operator would: PORTAL_API_RATE_LIMIT."""
+    monkeypatch.setenv("PORTAL_API_RATE_LIMIT", "5 per minute")
+    return create_app(base_config(database_url, tmp_path) | {"RATELIMIT_ENABLED": True})
 
 
 def test_a_set_password_link_is_limited_per_link(app, make_user, limited_app):

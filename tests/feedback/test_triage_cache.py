@@ -2,13 +2,16 @@
 database holds the moment anything changes, and each person's page must stay their own."""
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
-from portal.accounts.models import User
+from portal.accounts.models import User, UserSession
 from portal.agents.models import Agent
 from portal.core import generations
 from portal.core.db import db
+from portal.core.timeutil import utcnow
 from portal.feedback.models import Report
 from portal.feedback.services import QUEUE_AREA
 from portal.maintenance.personal_data import anonymise_person
@@ -151,3 +154,60 @@ def test_tokens_change_with_committed_changes_only(app, cast, file_report):
         db.session.commit()
         after = generations.current(QUEUE_AREA)
         assert after not in (None, before)
+
+
+def _autocommit(connection) -> bool:
+    raw = connection.connection.dbapi_connection
+    return raw.isolation_level is None if connection.dialect.name == "sqlite" else raw.autocommit
+
+
+def test_a_view_of_the_queue_reads_outside_a_transaction_and_leaves_none_behind(
+    app, cast, browser_as, file_report
+):
+    """A view only reads, so it saves the BEGIN and ROLLBACK; the change made next, on the same
+    pooled connection, still runs in one transaction (all of it or none)."""
+    filed = file_report(cast.reporter, cast.agent)
+    triage = browser_as(cast.triage)
+    seen: list[tuple[str, bool]] = []
+
+    def record(connection, *_):
+        if has_request_context():
+            seen.append((request.method, _autocommit(connection)))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        _queue(triage)  # rendered
+        _queue(triage)  # from the cache
+        form = {"report_ids": [str(filed.id)], "assignee": str(cast.owner.id), "route": "1"}
+        assert triage.post("/triage/bulk", data=form).status_code == 302
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    reads = [autocommit for method, autocommit in seen if method == "GET"]
+    writes = [autocommit for method, autocommit in seen if method == "POST"]
+    assert reads and all(reads)
+    assert writes and not any(writes)
+    assert "Olivia Owner" in _queue(triage).split("<tbody>")[1]
+
+
+def test_a_view_of_the_queue_still_records_when_the_session_was_last_seen(
+    app, cast, browser_as, file_report
+):
+    file_report(cast.reporter, cast.agent, summary="Totals are rounded twice")
+    triage = browser_as(cast.triage)
+    long_ago = utcnow() - timedelta(hours=1)
+
+    def last_seen():
+        with app.app_context():
+            return db.session.scalar(
+                sa.select(sa.func.max(UserSession.last_seen_at)).where(
+                    UserSession.user_id == cast.triage.id
+                )
+            )
+
+    _change(app, lambda: db.session.execute(sa.update(UserSession).values(last_seen_at=long_ago)))
+    assert "Totals are rounded twice" in _queue(triage)
+    assert last_seen() > utcnow() - timedelta(minutes=1)
+    assert "Totals are rounded twice" in _queue(triage)
