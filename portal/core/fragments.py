@@ -109,7 +109,8 @@ def csrf_slot_context() -> dict:
 def layout_state(name: str, query: Callable[[Any], sa.ScalarSelect]) -> None:
     """Register a part of the page layout that differs per viewer: `query(user_id)` is its value as
     a scalar subquery. A page cached for a viewer is rendered again when the value changes; while
-    it renders, `layout_value(name)` gives the value already read."""
+    it renders, `layout_value(name)` gives the value already read. Register at import time: the
+    statement that loads the person is built once, at the first request."""
     _LAYOUT_STATE[name] = query
 
 
