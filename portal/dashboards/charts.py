@@ -25,6 +25,9 @@ PALETTE = (
     "#000000",
 )
 THRESHOLD_COLOUR = "#B00020"
+WITHHELD_COLOUR = "#495057"
+# Behind a label drawn over bars or lines, so it stays readable whatever it crosses.
+LABEL_BACKGROUND = "rgba(255, 255, 255, 0.85)"
 NO_FIGURE = ""
 
 
@@ -185,7 +188,22 @@ def threshold_line(figure: go.Figure, value: float, text: str, yref: str = "y") 
         text=text,
         showarrow=False,
         font={"color": THRESHOLD_COLOUR, "size": 12},
+        bgcolor=LABEL_BACKGROUND,
     )
+
+
+def mark_withheld(figure: go.Figure, months: Sequence[str], y: float) -> None:
+    """Write "Withheld" where a month's figures are held back: a bare gap reads as "no data"."""
+    for month in months:
+        figure.add_annotation(
+            x=month,
+            y=y,
+            text="Withheld",
+            textangle=-90,
+            showarrow=False,
+            font={"color": WITHHELD_COLOUR, "size": 11},
+            bgcolor=LABEL_BACKGROUND,
+        )
 
 
 def line_figure(

@@ -26,6 +26,7 @@ from portal.dashboards.charts import (
     Withheld,
     bar_figure,
     line_figure,
+    mark_withheld,
     plotted,
     threshold_line,
 )
@@ -204,8 +205,10 @@ def satisfaction_chart(scope: Scope, figures: ScopeFigures) -> Chart:
             float(scope.agent.satisfaction_min),
             f"Satisfaction threshold {plain_number(scope.agent.satisfaction_min)}",
         )
+    withheld = [row[0] for row in rows if isinstance(row[1], Withheld)]
+    mark_withheld(figure, withheld, y=3)  # the middle of the 1-5 scale
     notes = []
-    if any(isinstance(row[1], Withheld) for row in rows):
+    if withheld:
         notes.append(
             f"Months marked withheld had fewer than {threshold} answers, or would reveal a "
             "smaller group beside the figures shown for all teams and agents."
@@ -453,8 +456,10 @@ def response_rate_chart(scope: Scope, figures: ScopeFigures) -> Chart:
         "People who answered (%)",
         yaxis={"title": {"text": "Answered (%)"}, "range": [0, 100], "gridcolor": "#e9ecef"},
     )
+    withheld = [row[0] for row in rows if isinstance(row[2], Withheld)]
+    mark_withheld(figure, withheld, y=50)
     notes = ["From closed survey rounds: people who answered / people the round asked."]
-    if any(isinstance(row[2], Withheld) for row in rows):
+    if withheld:
         notes.insert(
             0,
             "Months marked withheld had too few answers to show (or would reveal such a month).",

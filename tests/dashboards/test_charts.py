@@ -243,10 +243,20 @@ def test_the_figure_draws_the_tables_numbers(client, login, world):
     assert loop["data"][0]["x"] == ["Jul 2026", "Aug 2026", "Sep 2026"]
     assert loop["data"][0]["y"] == [66.7, 100.0, 0.0]
     satisfaction = json.loads(blocks["satisfaction"])
-    assert satisfaction["data"][0]["y"] == [None, 3.0, None]  # withheld months are gaps
-    # The satisfaction threshold is drawn, with its words.
+    assert satisfaction["data"][0]["y"] == [None, 3.0, None]  # withheld months are gaps...
+    marks = {
+        key: [
+            a["x"]
+            for a in json.loads(blocks[key])["layout"]["annotations"]
+            if a["text"] == "Withheld"
+        ]
+        for key in ("satisfaction", "response_rate")
+    }
+    assert marks == {key: ["Jul 2026", "Sep 2026"] for key in marks}  # ...that say so
+    # The satisfaction threshold is drawn, with its words, readable over what it crosses.
     assert satisfaction["layout"]["shapes"][0]["y0"] == 4.0
-    assert "Satisfaction threshold 4" in satisfaction["layout"]["annotations"][0]["text"]
+    label = satisfaction["layout"]["annotations"][0]
+    assert "Satisfaction threshold 4" in label["text"] and label["bgcolor"].startswith("rgba(255")
     # No inline script: every <script> is a data block or has a src.
     for tag in re.findall(r"<script\b[^>]*>", page):
         assert 'type="application/json"' in tag or "src=" in tag, tag
