@@ -575,15 +575,18 @@ def _queue_url(**changes) -> str:
 @bp.get("/triage")
 @role_required("triage", "admin")
 def triage_queue():
-    filters = _queue_filters()
     now = utcnow()
-    # Cached per query and minute (overdue marks follow the clock to the minute): the queue itself
-    # once for everyone with the triage role, and the whole page per viewer (portal.core.fragments).
-    key = ("triage", request.full_path, astuple(filters), now.replace(second=0, microsecond=0))
+    # Cached per query and minute (overdue marks follow the clock to the minute): the whole page
+    # per viewer, and the queue itself once for everyone with the triage role (portal.core.fragments).
+    # The page's key is the query as sent; the queue's adds the filters it means ("me" is a person).
+    key = ("triage", request.full_path, now.replace(second=0, microsecond=0))
 
     def page() -> str:
+        filters = _queue_filters()
         content = cached_fragment(
-            services.QUEUE_AREA, key, lambda: _render_queue_content(filters, now)
+            services.QUEUE_AREA,
+            (*key, astuple(filters)),
+            lambda: _render_queue_content(filters, now),
         )
         content = Markup(content)  # noqa: S704 - rendered by our template, escaped there
         return render_template("feedback/triage_queue.html", content=content, **csrf_slot_context())
