@@ -220,10 +220,11 @@ def start_session(user: User, user_agent: str = "") -> str:
 
 
 @functools.cache
-def _session_user_statement(area: str | None) -> tuple[sa.Select, tuple[str, ...]]:
+def _session_user_statement(area: str | None, layout: bool) -> tuple[sa.Select, tuple[str, ...]]:
     """The statement that loads a session's person and roles (built once: every signed-in request
-    runs it), with the cache key of `area`'s cached page (portal.core.fragments) when given."""
-    extra = {} if area is None else fragments.key_columns(area, User.id)
+    runs it), with the page layout's state (the bell) for a page, and the cache key of `area`'s
+    cached page (portal.core.fragments) when given."""
+    extra = fragments.key_columns(area, User.id) if area or layout else {}
     statement = (
         sa.select(UserSession, User, *extra.values())
         .join(User, UserSession.user_id == User.id)
@@ -236,8 +237,10 @@ def _session_user_statement(area: str | None) -> tuple[sa.Select, tuple[str, ...
 def load_session_user(key: str) -> User | None:
     """The user behind a session cookie, if that session is still open and the account active."""
     # One statement for every signed-in request: the person's roles come in the same query, and
-    # so does the cache key of a cached page.
-    statement, extra = _session_user_statement(fragments.requested_page_area())
+    # so do the layout's state (the bell's count) and the cache key of a cached page.
+    statement, extra = _session_user_statement(
+        fragments.requested_page_area(), fragments.draws_layout()
+    )
     row = db.session.execute(statement, {"digest": token_digest(key)}).unique().first()
     if row is None:
         return None

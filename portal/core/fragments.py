@@ -126,21 +126,33 @@ def requested_page_area() -> str | None:
     return _PAGE_AREAS.get(request.endpoint) if has_request_context() else None
 
 
-def key_columns(area: str, user_id: Any) -> dict[str, sa.ScalarSelect]:
-    """The scalar subqueries of a cached page's key: the area's token and the layout state, for
-    `user_id` (a number, or the users.id column of the statement that loads the viewer)."""
-    columns = {_GENERATION: generations.token_of(area)}
+def draws_layout() -> bool:
+    """Whether this request answers with a page (a GET outside the API): the layout state is then
+    read with the person, and the layout needs no statement of its own."""
+    return (
+        has_request_context() and request.method == "GET" and not request.path.startswith("/api/")
+    )
+
+
+def key_columns(area: str | None, user_id: Any) -> dict[str, sa.ScalarSelect]:
+    """The layout state for `user_id` (a number, or the users.id column of the statement that
+    loads the viewer) as scalar subqueries and, with an `area`, that area's token: together the
+    key of a cached page."""
+    columns = {} if area is None else {_GENERATION: generations.token_of(area)}
     return columns | {name: query(user_id) for name, query in _LAYOUT_STATE.items()}
 
 
 def note_page_key(values: dict[str, Any]) -> None:
     """The values of `key_columns`, read with the person."""
-    if values:
+    if not values:
+        return
+    g.layout_state = {name: value for name, value in values.items() if name != _GENERATION}
+    if _GENERATION in values:
         g.page_key = values
 
 
 def layout_value(name: str) -> Any:
-    """The value of a layout state that `cached_page` read in this request (else None)."""
+    """The value of a layout state read with the person or by `cached_page` (else None)."""
     return g.get("layout_state", {}).get(name)
 
 

@@ -18,8 +18,8 @@ layout_state("unread_notifications", services.unread_count_query)
 
 @bp.app_template_global()
 def unread_notification_count() -> int:
-    """For the bell: one COUNT on an index, only for signed-in people (none when a page cached
-    per viewer has read it already for its key)."""
+    """For the bell: one COUNT on an index, only for signed-in people, read with the person on a
+    GET (portal.core.fragments.draws_layout); its own statement otherwise (a form shown again)."""
     if not current_user.is_authenticated:
         return 0
     known = layout_value("unread_notifications")
