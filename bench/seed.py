@@ -21,11 +21,9 @@ from itertools import islice
 
 import sqlalchemy as sa
 
-from portal.core import generations
 from portal.core.db import db
 from portal.core.security import token_digest
-from portal.feedback.services import QUEUE_AREA
-from portal.feedback.tallies import rebuild_report_tallies
+from portal.feedback.services import reports_written_in_bulk
 from portal.surveys.services import rebuild_survey_rollups
 
 BATCH = 20_000
@@ -715,8 +713,7 @@ def roll_up_reports(writer: Writer) -> None:
     (what the triage queue's cache is validated against)."""
     started = time.perf_counter()
     with writer.engine.begin() as conn:
-        count = rebuild_report_tallies(conn)
-        generations.renew(conn, [QUEUE_AREA])
+        count = reports_written_in_bulk(conn)
     writer.say(f"  {'report_tallies':<24} {count:>10,} rows  (rolled up)\n")
     writer.say(f"  {'report tallies':<24} {time.perf_counter() - started:>17.1f} s\n")
 

@@ -126,11 +126,8 @@ def rebuild_report_tallies_command() -> None:
     """Rewrite the monthly report tallies (the dashboards' closed-loop counts) from the reports,
     after a bulk import or a repair by hand; every change through the portal keeps them current.
     Also renews the reports' generation token, so no process serves a queue cached before."""
-    from portal.core import generations
-    from portal.feedback.services import QUEUE_AREA
-    from portal.feedback.tallies import rebuild_report_tallies
+    from portal.feedback.services import reports_written_in_bulk
 
-    rows = rebuild_report_tallies(db.session)
-    generations.renew(db.session.connection(), [QUEUE_AREA])
+    rows = reports_written_in_bulk(db.session.connection())
     db.session.commit()
     click.echo(f"report_tallies: {rows} rows")

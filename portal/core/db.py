@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 from portal.core.timeutil import as_utc
@@ -70,6 +71,12 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def insert_for(dialect: str):
+    """The INSERT construct with ON CONFLICT clauses for `dialect` ("postgresql" or "sqlite"):
+    both spell upserts and insert-or-ignore the same way."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from portal.core import generations
 from portal.core.db import db
-from portal.core.web import signed_in_user
+from portal.core.web import is_api_request, signed_in_user
 
 EXTENSION = "portal.fragments"
 # Stands where a fragment needs the viewer's CSRF token. Text from people is escaped before it
@@ -71,7 +71,7 @@ def _read_without_transaction() -> None:
     last-seen time, now and then) ends this: the pool resets the connection, and what follows runs
     in an ordinary transaction.
     """
-    if request.method in ("GET", "HEAD") and request.endpoint in _PAGE_AREAS:
+    if request.method in ("GET", "HEAD") and requested_page_area() is not None:
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
@@ -129,9 +129,7 @@ def requested_page_area() -> str | None:
 def draws_layout() -> bool:
     """Whether this request answers with a page (a GET outside the API): the layout state is then
     read with the person, and the layout needs no statement of its own."""
-    return (
-        has_request_context() and request.method == "GET" and not request.path.startswith("/api/")
-    )
+    return has_request_context() and request.method == "GET" and not is_api_request()
 
 
 def key_columns(area: str | None, user_id: Any) -> dict[str, sa.ScalarSelect]:
@@ -144,11 +142,11 @@ def key_columns(area: str | None, user_id: Any) -> dict[str, sa.ScalarSelect]:
 
 def note_page_key(values: dict[str, Any]) -> None:
     """The values of `key_columns`, read with the person."""
-    if not values:
-        return
-    g.layout_state = {name: value for name, value in values.items() if name != _GENERATION}
+    values = dict(values)
     if _GENERATION in values:
-        g.page_key = values
+        g.page_token = values.pop(_GENERATION)
+    if values:
+        g.layout_state = values
 
 
 def layout_value(name: str) -> Any:
@@ -162,15 +160,13 @@ def cached_page(area: str, key: Hashable, render: Callable[[], str]) -> Markup:
     if session.get("_flashes"):  # shown once: this render consumes them
         return fill_csrf(render())
     user = signed_in_user()
-    known = g.pop("page_key", None)  # read with the person (page_area)
-    if known is None or _PAGE_AREAS.get(request.endpoint) != area:
+    if "page_token" not in g or requested_page_area() != area:  # else read with the person
         columns = key_columns(area, user.id)
         row = db.session.execute(sa.select(*columns.values())).one()
-        known = dict(zip(columns, row, strict=True))
-    token = known.pop(_GENERATION)
-    g.layout_state = known
+        note_page_key(dict(zip(columns, row, strict=True)))
+    token = g.page_token
     if token is None:
         return fill_csrf(render())
     viewer = (user.id, user.name, tuple(sorted(role.value for role in user.roles)))
-    viewer += tuple(known.values())
+    viewer += tuple(g.get("layout_state", {}).values())
     return fill_csrf(_cached(("page", area, token, viewer, key), render))

@@ -18,10 +18,9 @@ from collections.abc import Iterable
 from itertools import chain
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.core.db import db
+from portal.core.db import db, insert_for
 
 _TOUCHED = "portal.generations.touched"
 # model class -> [(area, the attribute keys that matter, or None for any change)]
@@ -56,7 +55,7 @@ def current(area: str) -> str | None:
 
 def renew(connection: sa.Connection, areas: Iterable[str]) -> None:
     """Give each of `areas` a new token, in `connection`'s transaction."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(connection.dialect.name)
     table = DataGeneration.__table__
     for area in sorted(set(areas)):  # always the same order: no lock cycles between writers
         stmt = insert(table).values(name=area, token=new_token())

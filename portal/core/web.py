@@ -25,8 +25,12 @@ csrf = CSRFProtect()
 health_bp = Blueprint("health", __name__)
 
 
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return is_api_request() or request.accept_mimetypes.best == "application/json"
 
 
 def signed_in_user():

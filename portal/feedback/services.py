@@ -28,6 +28,7 @@ from portal.core.db import db
 from portal.core.sweep import sweep_task
 from portal.core.timeutil import as_utc, utcnow
 from portal.feedback import attachments as attachment_files
+from portal.feedback import tallies
 from portal.feedback.models import (
     ANSWERED_STATUSES,
     OPEN_STATUSES,
@@ -1181,6 +1182,16 @@ generations.watch(QUEUE_AREA, Report)
 generations.watch(QUEUE_AREA, Agent)
 generations.watch(QUEUE_AREA, UserRole)
 generations.watch(QUEUE_AREA, User, columns=("name", "is_active_account"))
+
+
+def reports_written_in_bulk(connection: sa.Connection) -> int:
+    """After reports were written around the ORM session (a bulk import, a repair by hand, the
+    benchmark's seeding), in `connection`'s transaction: rewrite the report tallies from them and
+    renew the queue's token, so no process serves a queue cached before. Returns tally rows."""
+    rows = tallies.rebuild_report_tallies(connection)
+    generations.renew(connection, [QUEUE_AREA])
+    return rows
+
 
 _SEVERITY_RANK = sa.case(*[(Report.severity == severity, severity.rank) for severity in Severity])
 SORTS = {

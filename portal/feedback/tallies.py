@@ -27,11 +27,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.agents.models import ReportCategory
-from portal.core.db import db, enum_type
+from portal.core.db import db, enum_type, insert_for
 from portal.feedback.models import (
     ANSWERED_STATUSES,
     OPEN_STATUSES,
@@ -224,7 +223,7 @@ def _bucket_parameters(buckets: set[Bucket]) -> dict:
 def _upsert(dialect: str, rows: sa.Select, *, add: bool):
     """INSERT the grouped rows; on a key already there, add to its counts or replace them. Adding
     leaves the times to act as they are: only reports not acted on are ever added."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     table = ReportMonthTally.__table__
     stmt = insert(table).from_select([*KEY_COLUMNS, *ROLLUP_COLUMNS], rows)
     set_ = {

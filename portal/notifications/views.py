@@ -33,7 +33,7 @@ def index():
     notes = db.paginate(
         services.notifications_for(current_user), page=page, per_page=PER_PAGE, error_out=False
     )
-    unread = services.unread_count(current_user)
+    unread = unread_notification_count()  # the bell's count, read with the person
     return render_template("notifications/index.html", notes=notes, unread=unread)
 
 

@@ -13,11 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app, has_request_context, url_for
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import Role, Team, User, UserRole
 from portal.agents.models import Agent, Lifecycle
-from portal.core.db import db
+from portal.core.db import db, insert_for
 from portal.core.sweep import sweep_task
 from portal.notifications.services import notify
 from portal.surveys import metrics
@@ -306,7 +305,7 @@ def _insert_once(table: sa.Table, values: dict) -> bool:
     exactly one of them inserts.
     """
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     key = next(iter(table.primary_key.columns))
     stmt = insert(table).values(**values).on_conflict_do_nothing().returning(key)
     return db.session.execute(stmt).first() is not None

@@ -18,12 +18,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import Role, Team, User, UserRole
 from portal.agents.models import Agent
 from portal.agents.services import agent_version_changed
-from portal.core.db import db
+from portal.core.db import db, insert_for
 from portal.core.sweep import sweep_task
 from portal.core.timeutil import utcnow
 from portal.feedback import services as feedback_services
@@ -677,7 +676,7 @@ def _insert_ignoring_duplicates(table: sa.Table, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     dialect = db.engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
     return list(db.session.scalars(stmt))
 
